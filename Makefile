@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.14.1 torchvision==0.29.1
+# Where the demo looks for MNIST first: the project's shared data folder, when there is one.
+export CLASSICNETS_DATA ?= $(wildcard $(abspath ../shared/data))
 
 .PHONY: demo test install clean
 

@@ -97,7 +97,34 @@ def get_builder(name: str) -> Builder:
     return _BUILDERS[check_name(name)]
 
 
-def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Build a registered model. Keyword arguments go to its builder (``num_classes``, ``in_chans``, ...)."""
+def create_model(
+    name: str,
+    *,
+    pretrained: bool = False,
+    weights: str | None = None,
+    features_only: bool = False,
+    **kwargs: Any,
+) -> nn.Module:
+    """Build a registered model.
+
+    Keyword arguments go to its builder (``num_classes``, ``in_chans``, ``shortcut``, ...).
+    ``pretrained=True`` loads the weights classicnets ships (offline, sha256-checked);
+    ``weights="torchvision"`` loads torchvision's ImageNet weights for models with a torchvision
+    twin, and ``weights=PATH`` a local ``.safetensors`` or ``.pth`` file (``weights_only=True``).
+    With another ``num_classes`` the classifier keeps its fresh initialisation, and with
+    ``in_chans=1`` an RGB first convolution is summed over its channels.
+    ``features_only=True`` returns a module that outputs the feature map after each stage.
+    """
     info = model_info(name)
-    return get_builder(name)(**{**info.default_kwargs, **kwargs})
+    model = get_builder(name)(**{**info.default_kwargs, **kwargs})
+    if pretrained and weights is None:
+        weights = "classicnets"
+    if weights is not None:
+        from .weights import load_into
+
+        load_into(model, name, weights)
+    if features_only:
+        from .models.features import FeatureExtractor
+
+        return FeatureExtractor(model)  # type: ignore[arg-type]
+    return model

@@ -15,7 +15,7 @@ from importlib import import_module
 from ..errors import UserError
 
 # command modules, in the order their commands appear in --help
-COMMAND_MODULES = ("models", "train")
+COMMAND_MODULES = ("demo", "models", "inspect", "train", "experiments", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

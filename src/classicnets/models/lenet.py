@@ -22,6 +22,8 @@ The squashing function is f(a) = A tanh(S a) with A = 1.7159 and S = 2/3 (Append
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -127,7 +129,7 @@ class EuclideanRBF(nn.Module):
         self.register_buffer("codes", rbf_codes(num_classes, in_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return -torch.cdist(x, self.codes).square()
+        return -(x.unsqueeze(1) - self.codes).square().sum(dim=2)
 
 
 def rbf_codes(num_classes: int, length: int = 84) -> torch.Tensor:
@@ -140,41 +142,71 @@ def rbf_codes(num_classes: int, length: int = 84) -> torch.Tensor:
     return torch.randint(0, 2, (num_classes, length), generator=g).float() * 2 - 1
 
 
+Activation = Literal["squash", "tanh", "relu"]
+Pooling = Literal["trainable", "avg", "max"]
+ACTIVATIONS: dict[str, type[nn.Module]] = {"squash": Squash, "tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def make_pool(pooling: str, channels: int) -> nn.Module:
+    """S2/S4: the paper's trainable subsampling, or plain 2x2 average or max pooling."""
+    if pooling == "trainable":
+        return Subsampling(channels)
+    if pooling == "avg":
+        return nn.AvgPool2d(2)
+    if pooling == "max":
+        return nn.MaxPool2d(2)
+    raise ValueError(f"pooling must be 'trainable', 'avg' or 'max', not {pooling!r}")
+
+
 class LeNet5(ClassicNet):
-    """LeNet-5 as in the paper; ``modern=True`` gives the textbook variant (ReLU, max pooling,
-    full C3, linear output). See the module docstring for the layer table."""
+    """LeNet-5. The paper's network is ``activation="squash", pooling="trainable",
+    c3="table", output="rbf"``; the textbook one is ``"relu", "max", "full", "linear"``.
+    See the module docstring for the layer table.
+
+    The paper's C1, C3 and C5 feed S2, S4 and F6 directly and the squashing follows the
+    subsampling; with ``avg``/``max`` pooling the activation follows each convolution instead,
+    as the textbook versions do.
+    """
 
     def __init__(
-        self, num_classes: int = 10, in_chans: int = 1, output: str = "rbf", modern: bool = False
+        self,
+        num_classes: int = 10,
+        in_chans: int = 1,
+        activation: Activation = "squash",
+        pooling: Pooling = "trainable",
+        c3: Literal["table", "full"] = "table",
+        output: Literal["rbf", "linear"] = "rbf",
     ) -> None:
         super().__init__()
-        if output not in ("rbf", "linear"):
-            raise ValueError(f"output must be 'rbf' or 'linear', not {output!r}")
-        self.num_classes, self.in_chans, self.modern = num_classes, in_chans, modern
-        act: type[nn.Module] = nn.ReLU if modern else Squash
-        self.output = "linear" if modern else output
-        self.features = nn.Sequential()
-        self.features.add_module("c1", nn.Conv2d(in_chans, 6, 5))
-        if modern:
-            self.features.add_module("act1", act())
-            self.features.add_module("s2", nn.MaxPool2d(2))
-            self.features.add_module("c3", nn.Conv2d(6, 16, 5))
-            self.features.add_module("act3", act())
-            self.features.add_module("s4", nn.MaxPool2d(2))
-        else:  # the paper's C1 and C3 have no squashing of their own: S2 and S4 apply it
-            self.features.add_module("s2", Subsampling(6))
-            self.features.add_module("act2", act())
-            self.features.add_module("c3", SparseConv2d(C3_TABLE, 6, 5))
-            self.features.add_module("s4", Subsampling(16))
-            self.features.add_module("act4", act())
-        self.features.add_module("c5", nn.Conv2d(16, 120, 5))
-        self.features.add_module("act5", act())
+        if output not in ("rbf", "linear") or c3 not in ("table", "full") or activation not in ACTIVATIONS:
+            raise ValueError(f"bad LeNet5 option: activation={activation!r}, c3={c3!r}, output={output!r}")
+        self.num_classes, self.in_chans, self.output = num_classes, in_chans, output
+        self.paper_init = activation == "squash"
+        act = ACTIVATIONS[activation]
+        f = self.features = nn.Sequential()
+        f.add_module("c1", nn.Conv2d(in_chans, 6, 5))
+        if pooling == "trainable":  # the paper: C1 -> S2 -> squash
+            f.add_module("s2", make_pool(pooling, 6))
+            f.add_module("act2", act())
+        else:  # textbook: C1 -> activation -> pool
+            f.add_module("act1", act())
+            f.add_module("s2", make_pool(pooling, 6))
+        f.add_module("c3", SparseConv2d(C3_TABLE, 6, 5) if c3 == "table" else nn.Conv2d(6, 16, 5))
+        if pooling == "trainable":
+            f.add_module("s4", make_pool(pooling, 16))
+            f.add_module("act4", act())
+        else:
+            f.add_module("act3", act())
+            f.add_module("s4", make_pool(pooling, 16))
+        f.add_module("c5", nn.Conv2d(16, 120, 5))
+        f.add_module("act5", act())
         self.f6 = nn.Linear(120, 84)
         self.act6 = act()
         self.head = self._make_head(num_classes)
+        s2, s4 = ("features.act2", "features.act4") if pooling == "trainable" else ("features.s2", "features.s4")
         self.feature_info = [
-            {"module": "features.s2", "num_chs": 6, "reduction": 2},
-            {"module": "features.s4", "num_chs": 16, "reduction": 4},
+            {"module": s2, "num_chs": 6, "reduction": 2},
+            {"module": s4, "num_chs": 16, "reduction": 4},
             {"module": "features.act5", "num_chs": 120, "reduction": 32},
         ]
         self._init_weights()
@@ -183,7 +215,7 @@ class LeNet5(ClassicNet):
         return nn.Linear(84, num_classes) if self.output == "linear" else EuclideanRBF(84, num_classes)
 
     def _init_weights(self) -> None:
-        if self.modern:  # PyTorch's default init, as the textbook versions use
+        if not self.paper_init:  # PyTorch's default init, as the textbook versions use
             return
         # Appendix C: weights uniform in (-2.4/F, 2.4/F), F the fan-in of the unit.
         for m in self.modules():
@@ -239,13 +271,13 @@ _LENET_DEVIATIONS = (
         deviations=_LENET_DEVIATIONS,
     )
 )
-def lenet5(num_classes: int = 10, in_chans: int = 1, output: str = "rbf") -> LeNet5:
+def lenet5(num_classes: int = 10, in_chans: int = 1, output: Literal["rbf", "linear"] = "rbf") -> LeNet5:
     """LeNet-5 as in LeCun et al. 1998: trainable subsampling, Table I's sparse C3, the squashing
     function, and Euclidean RBF outputs (``output="linear"`` for a linear layer instead).
 
     Deviations from the paper: see ``model_info("lenet5").deviations``.
     """
-    return LeNet5(num_classes, in_chans, output=output)
+    return LeNet5(num_classes, in_chans, "squash", "trainable", "table", output)
 
 
 @register_model(
@@ -267,8 +299,11 @@ def lenet5(num_classes: int = 10, in_chans: int = 1, output: str = "rbf") -> LeN
         ),
     )
 )
-def lenet5_modern(num_classes: int = 10, in_chans: int = 1) -> LeNet5:
+def lenet5_modern(
+    num_classes: int = 10, in_chans: int = 1, activation: Activation = "relu", pooling: Pooling = "max"
+) -> LeNet5:
     """The textbook LeNet-5: ReLU, max pooling, full C3, linear output; 61,706 parameters.
-    Deviations: ``model_info("lenet5_modern").deviations``."""
-    return LeNet5(num_classes, in_chans, modern=True)
+    ``activation`` and ``pooling`` let the LeNet ablation swap ReLU for tanh and max for average
+    pooling. Deviations: ``model_info("lenet5_modern").deviations``."""
+    return LeNet5(num_classes, in_chans, activation, pooling, "full", "linear")
 

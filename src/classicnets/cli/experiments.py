@@ -1,0 +1,98 @@
+"""`classicnets experiment degradation | identity | lenet-ablation`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from rich.markup import escape
+from rich.table import Table
+
+from ..experiments import (
+    BUDGETS,
+    AblationConfig,
+    DegradationConfig,
+    run_degradation,
+    run_identity,
+    run_lenet_ablation,
+)
+from .output import console
+
+
+def _command_line() -> str:
+    return "classicnets " + shlex.join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("classicnets") else ""
+
+
+def cmd_degradation(args: argparse.Namespace) -> int:
+    cfg = DegradationConfig(
+        out=args.out, dataset=args.dataset, depths=tuple(args.depths) if args.depths else None,
+        budget=args.budget, seed=args.seed, data_dir=args.data_dir, subset=args.subset,
+        iterations=args.iterations, device=args.device, progress=not args.no_progress,
+    )  # fmt: skip
+    results = run_degradation(cfg, command=_command_line())
+    for sentence in results["verdict"]["sentences"]:
+        print(sentence)
+    print(f"wrote {args.out}/results.json, report.md, degradation.png")
+    return 0
+
+
+def cmd_identity(args: argparse.Namespace) -> int:
+    rows = run_identity(batch_norm=not args.no_bn)
+    table = Table(title=escape("W[l+2] = 0 and b[l+2] = b: what does the block return?"))
+    for col in ("block", "shortcut", "shape", "b", "max |a[l+2] - a[l]|", "max |a[l+2]|", "returns"):
+        table.add_column(escape(col))
+    for r in rows:
+        diff = "n/a (shape differs)" if r.max_diff_from_input is None else f"{r.max_diff_from_input:.3g}"
+        cells = (r.block, r.shortcut, r.shape, f"{r.last_bias:g}", diff, f"{r.max_abs_output:.3g}", r.returns)
+        table.add_row(*map(escape, cells))
+    console().print(table)
+    return 0
+
+
+def cmd_lenet_ablation(args: argparse.Namespace) -> int:
+    cfg = AblationConfig(out=args.out, dataset=args.dataset, seeds=tuple(args.seeds), epochs=args.epochs,
+                         data_dir=args.data_dir, subset=args.subset, device=args.device,
+                         progress=not args.no_progress)  # fmt: skip
+    results = run_lenet_ablation(cfg, command=_command_line())
+    table = Table(title=f"LeNet-5 on {cfg.dataset}: test error over {len(cfg.seeds)} seeds")
+    for col in ("variant", "test error (mean +- std)", "val error"):
+        table.add_column(col)
+    for name, r in results["variants"].items():
+        table.add_row(name, f"{r['test_error_mean']:.2%} +- {r['test_error_std']:.2%}", f"{r['val_error_mean']:.2%}")
+    console().print(table)
+    print(f"wrote {args.out}/results.json, report.md")
+    return 0
+
+
+def _common(p: argparse.ArgumentParser, out: str, dataset: str) -> None:
+    p.add_argument("--out", default=out, help=f"output folder (default {out})")
+    p.add_argument("--dataset", default=dataset, help=f"dataset name (default {dataset})")
+    p.add_argument("--data-dir", help="where the dataset lives (see 'classicnets train --help')")
+    p.add_argument("--subset", type=int, help="train on this many images only (quick checks)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    exp = sub.add_parser("experiment", help="reproduce the case studies' claims")
+    esub = exp.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+
+    p = esub.add_parser("degradation", help="plain vs residual nets at several depths (He et al. Fig. 6)")
+    _common(p, "runs/degradation", "cifar10")
+    p.add_argument("--depths", type=int, nargs="+", help="6n+2 depths (default: the budget's)")
+    p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
+                   help="quick: about 45 min on 2 CPU cores; paper: 64k iterations (for a GPU)")
+    p.add_argument("--iterations", type=int, help="override the budget's iterations per network")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_degradation)
+
+    p = esub.add_parser("identity", help="what a block returns when its last W and b are zero")
+    p.add_argument("--no-bn", action="store_true", help="blocks without batch norm (zero the conv's W and b)")
+    p.set_defaults(func=cmd_identity)
+
+    p = esub.add_parser("lenet-ablation", help="LeNet-5: average vs max pooling, tanh vs ReLU")
+    _common(p, "runs/lenet-ablation", "mnist")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=3)
+    p.set_defaults(func=cmd_lenet_ablation)

@@ -1,0 +1,204 @@
+"""Evaluate and predict: ``evaluate_split`` is the ONE evaluation of a split, used by the training
+loop (validation, test) and by ``evaluate`` (``classicnets eval``) alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data import BatchLoader, ImageData, TensorSplit, load_dataset, load_image, preprocess
+from ..data.image import ImageSource, fit_size
+from ..errors import UserError
+from .checkpoint import CheckpointMeta, LoadedRun, load_run
+from .device import autocast, choose_precision, resolve_device
+from .distributed import DistContext, all_reduce_sum
+
+EVAL_BATCH_SIZE = 256
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """Mean loss, error (fraction wrong), sample count, and the confusion matrix
+    (``confusion[i, j]`` = samples of true class i predicted as j)."""
+
+    loss: float
+    error: float
+    count: int
+    confusion: torch.Tensor
+
+
+@torch.no_grad()
+def evaluate_split(
+    model: nn.Module,
+    split: TensorSplit,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    device: torch.device,
+    precision: str,
+    num_classes: int,
+    batch_size: int = EVAL_BATCH_SIZE,
+    channels_last: bool = False,
+    ctx: DistContext | None = None,
+) -> SplitResult:
+    """Loss and error of ``model`` (in eval mode, restored afterwards) on ``split``.
+
+    With a distributed ``ctx`` each rank evaluates its shard and the sums are reduced, so every
+    rank returns the result for the whole split.
+    """
+    rank, world = (ctx.rank, ctx.world_size) if ctx is not None else (0, 1)
+    loader = BatchLoader(
+        split, batch_size, mean=mean, std=std, channels_last=channels_last, device=device, rank=rank, world_size=world
+    )
+    was_training = model.training
+    model.eval()
+    sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss, wrong, count
+    matrix = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device)
+    for x, y in loader:
+        with autocast(device, precision):
+            logits = model(x)
+        pred = logits.argmax(1)
+        sums[0] += F.cross_entropy(logits.float(), y, reduction="sum")
+        sums[1] += (pred != y).sum()
+        sums[2] += len(y)
+        matrix += torch.bincount(y * num_classes + pred, minlength=num_classes * num_classes)
+    model.train(was_training)
+    if ctx is not None:
+        all_reduce_sum(sums, ctx)
+        all_reduce_sum(matrix, ctx)
+    loss, wrong, count = sums.tolist()
+    n = max(count, 1.0)
+    return SplitResult(loss / n, wrong / n, int(count), matrix.view(num_classes, num_classes).cpu())
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """``evaluate``'s answer: the split's error and loss, the confusion matrix and class names."""
+
+    dataset: str
+    split: str
+    error: float
+    loss: float
+    count: int
+    confusion: torch.Tensor
+    classes: tuple[str, ...]
+
+
+def evaluate(
+    run: str | Path | LoadedRun,
+    dataset: str | None = None,
+    *,
+    data_dir: str | None = None,
+    download: bool = False,
+    split: str = "test",
+    batch_size: int = EVAL_BATCH_SIZE,
+    device: str = "auto",
+    precision: str = "auto",
+) -> EvalResult:
+    """Error of a trained run (folder, weights file, or ``load_run``'s result) on a dataset split.
+
+    ``dataset`` defaults to the run's own, loaded with the run's data options (so ``split="val"``
+    is the run's validation split); images are fitted and normalised as in training.
+    """
+    if split not in ("train", "val", "test"):
+        raise UserError(f"split must be train, val or test, got {split!r}")
+    dev = resolve_device(device)
+    loaded = run if isinstance(run, LoadedRun) else load_run(run, dev)
+    meta = loaded.meta
+    data = _run_data(meta, dataset, data_dir, download)
+    prec = choose_precision(dev) if precision == "auto" else precision
+    result = evaluate_split(
+        loaded.model.to(dev),
+        getattr(data, split),
+        mean=meta.mean,
+        std=meta.std,
+        device=dev,
+        precision=prec,
+        num_classes=meta.num_classes,
+        batch_size=batch_size,
+    )
+    return EvalResult(data.name, split, result.error, result.loss, result.count, result.confusion, meta.classes)
+
+
+def fit_data(data: ImageData, size: tuple[int, int], in_chans: int | None = None) -> ImageData:
+    """``data`` with its images at a model's input size and channel count (default: the data's own).
+
+    MNIST is padded 28 -> 32 for LeNet, as LeCun did; 32x32 data for CIFAR-style models is kept.
+    """
+    chans = data.in_chans if in_chans is None else in_chans
+    if data.image_size == size and data.in_chans == chans:
+        return data
+    return data.fit_to(size, chans)
+
+
+def _run_data(meta: CheckpointMeta, dataset: str | None, data_dir: str | None, download: bool) -> ImageData:
+    """The evaluation data for a run: its own dataset and split options unless ``dataset`` is given."""
+    cfg = meta.config
+    data = load_dataset(
+        dataset or meta.dataset,
+        data_dir or cfg.get("data_dir"),
+        download=download,
+        val_size=cfg.get("val_size"),
+        split_seed=cfg.get("split_seed", 0),
+    )
+    if data.num_classes != meta.num_classes:
+        raise UserError(f"{data.name} has {data.num_classes} classes but the model was trained on {meta.num_classes}")
+    return fit_data(data, (meta.input_size[1], meta.input_size[2]), meta.in_chans)
+
+
+@torch.no_grad()
+def predict(
+    run: str | Path | LoadedRun, images: Sequence[ImageSource], topk: int = 5, device: str = "auto"
+) -> list[list[tuple[str, float]]]:
+    """The ``topk`` most probable classes with their probabilities, for each image.
+
+    Each image is decoded with ``load_image`` at the run's channel count and the size of the
+    dataset's own images, then fitted to the model's input exactly as the training data was
+    (padding or resizing) and normalised with the run's mean and std.
+    """
+    if topk < 1:
+        raise UserError(f"--topk must be >= 1, got {topk}")
+    dev = resolve_device(device)
+    loaded = run if isinstance(run, LoadedRun) else load_run(run, dev)
+    meta = loaded.meta
+    batch = torch.stack([load_image(img, meta.in_chans, meta.data_size) for img in images])
+    x = preprocess(fit_size(batch, meta.input_size[1:]), meta.mean, meta.std).to(dev)
+    probs = torch.softmax(loaded.model.to(dev)(x).float(), dim=1)
+    values, indices = probs.topk(min(topk, meta.num_classes), dim=1)
+    return [
+        [(meta.classes[i], p) for i, p in zip(idx.tolist(), val.tolist(), strict=True)]
+        for idx, val in zip(indices, values, strict=True)
+    ]
+
+
+def save_confusion_png(result: EvalResult, path: str | Path) -> None:
+    """Draw the confusion matrix (counts, rows = true class) as a PNG with matplotlib's Agg backend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n = len(result.classes)
+    side = min(max(4.0, 0.45 * n + 2), 40.0)
+    fig = Figure(figsize=(side, side))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(result.confusion.numpy(), cmap="Blues")
+    ticks = range(n)
+    ax.set_xticks(ticks, result.classes, rotation=90 if n > 10 else 0, fontsize=8)
+    ax.set_yticks(ticks, result.classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{result.dataset} {result.split}: error {result.error:.2%} ({result.count} images)")
+    if n <= 20:
+        peak = max(int(result.confusion.max()), 1)
+        for i, row in enumerate(result.confusion.tolist()):
+            for j, v in enumerate(row):
+                if v:
+                    color = "white" if v > peak / 2 else "black"
+                    ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color=color)
+    fig.tight_layout()
+    fig.savefig(Path(path), dpi=100)

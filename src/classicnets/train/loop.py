@@ -1,0 +1,387 @@
+"""The training loop: ``train(config)`` starts a run, ``resume(run_dir)`` continues one exactly.
+
+Each optimizer step is a pure function of (weights, optimizer state, schedule state, RNG state,
+step): the batch comes from ``BatchLoader.epoch(epoch, start=batch)``, which is deterministic by
+(seed, epoch, batch). Every logging point (each ``eval_every`` steps and each epoch's end)
+evaluates validation and test, appends to ``metrics.jsonl`` and saves ``last`` (and ``best`` when
+the VALIDATION error improved), so a run killed at any moment resumes from its last logging
+point and ends with weights bit-identical to an uninterrupted run (same device, same threads).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..data import Augment, BatchLoader, load_dataset
+from ..errors import ConfigError, UserError
+from ..registry import create_model, model_info
+from . import distributed
+from .checkpoint import (
+    BEST,
+    CONFIG,
+    FORMAT,
+    LAST,
+    STATE,
+    CheckpointMeta,
+    atomic_write,
+    load_training_state,
+    load_weights,
+    read_state,
+    save_last,
+    save_weights,
+)
+from .config import TrainConfig
+from .device import autocast, choose_precision
+from .distributed import DistContext
+from .evaluate import SplitResult, evaluate_split, fit_data
+from .metrics import MetricsLog, ProgressBar, Record, Window
+from .schedules import LRController
+
+METRICS = "metrics.jsonl"
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN or infinite; no checkpoint was written from that state."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """How a run ended. Errors are fractions in [0, 1]; ``test_error`` is reported, never used."""
+
+    out: Path
+    steps: int
+    epochs: float
+    train_loss: float
+    train_error: float
+    val_error: float | None
+    best_val_error: float | None
+    best_step: int | None
+    test_error: float | None
+    wall_time: float
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Train ``config.model`` on ``config.dataset``, writing the run folder ``config.out``."""
+    config.validate()
+    if (Path(config.out) / STATE).exists():
+        raise ConfigError(
+            f"{config.out} already holds a run: continue it with --resume {config.out}, or choose another --out"
+        )
+    return _run(config, resume_dir=None)
+
+
+def resume(run_dir: str | Path, **changes: Any) -> TrainResult:
+    """Continue the run in ``run_dir`` from its last checkpoint, with its saved configuration.
+
+    ``changes`` may set only runtime options (``epochs``/``iterations`` to extend the run,
+    ``device``, ``threads``, ``progress``, ...); anything else raises ``ConfigError``. Extending
+    a run stretches length-based schedules (cosine, onecycle) over the new length.
+    """
+    run_dir = Path(run_dir)
+    saved = TrainConfig.from_dict(read_state(run_dir / STATE)["config"])
+    return _run(replace(saved.with_runtime(**changes), out=str(run_dir)).validate(), resume_dir=run_dir)
+
+
+def _run(config: TrainConfig, resume_dir: Path | None) -> TrainResult:
+    ctx = distributed.setup(config.device)
+    try:
+        return _Training(config, ctx, resume_dir).run()
+    finally:
+        distributed.teardown(ctx)
+
+
+class _Training:
+    """One run's state: data, model, optimizer, schedule, counters; ``run`` trains to the end."""
+
+    def __init__(self, config: TrainConfig, ctx: DistContext, resume_dir: Path | None) -> None:
+        self.config, self.ctx, self.out = config, ctx, Path(config.out)
+        dev = ctx.device
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        if config.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS needs it to be deterministic
+            torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = not config.deterministic
+        self.precision = choose_precision(dev) if config.precision == "auto" else config.precision
+        if self.precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ConfigError("--precision bf16: this GPU has no bf16 support; use --precision fp32")
+        # channels_last is faster on CPU too (resnet20 bf16: 953 vs 902 img/s; fp32: 634 vs 487; docs/benchmarks.md)
+        self.channels_last = True if config.channels_last is None else config.channels_last
+
+        self._load_data()
+        self.model = self._build_model()
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+        )
+        self.steps_per_epoch = len(self.loader)
+        self.total_steps = config.total_steps(self.steps_per_epoch)
+        self.schedule = LRController(config, self.steps_per_epoch, self.total_steps)
+        self.meta = CheckpointMeta(
+            model=config.model,
+            model_args=config.model_args,
+            num_classes=self.data.num_classes,
+            in_chans=self.data.in_chans,
+            input_size=(self.data.in_chans, *self.data.image_size),
+            data_size=self.data_size,
+            dataset=self.data.name,
+            classes=tuple(self.data.classes),
+            mean=tuple(self.data.mean),
+            std=tuple(self.data.std),
+            recipe=config.recipe,
+            step=0,
+            epoch=0.0,
+            val_error=None,
+            save_id="",
+            config=config.to_dict(),
+        )
+        self.step = 0
+        self.best_val: float | None = None
+        self.best_step: int | None = None
+        self.wall_before = 0.0  # seconds of the run before this process (resume)
+        self.lr_used = self.schedule.lr(0)
+        if resume_dir is not None:
+            self._restore(resume_dir)
+        wrapped = distributed.wrap(self.model, ctx)
+        self.train_model: nn.Module = torch.compile(wrapped) if config.compile else wrapped  # type: ignore[assignment]
+
+    def _load_data(self) -> None:
+        """Load the dataset, fit it to the model's input, and make this rank's training loader."""
+        config, ctx = self.config, self.ctx
+        raw = load_dataset(
+            config.dataset,
+            config.data_dir,
+            download=config.download,
+            val_size=config.val_size,
+            split_seed=config.split_seed,
+        )
+        _, h, w = model_info(config.model).input_size
+        side = (config.input_size, config.input_size) if config.input_size else (h, w)
+        self.data = fit_data(raw, side)
+        self.data_size = raw.image_size  # the dataset's own size, recorded for predict
+        train_split = self.data.train.subset(config.subset, config.seed) if config.subset else self.data.train
+        if config.batch_size % ctx.world_size:
+            raise ConfigError(f"--batch-size {config.batch_size} must divide evenly among {ctx.world_size} processes")
+        self.loader = BatchLoader(
+            train_split,
+            config.batch_size // ctx.world_size,
+            mean=self.data.mean,
+            std=self.data.std,
+            shuffle=True,
+            augment=Augment(config.crop_padding, config.hflip),
+            seed=config.seed,
+            drop_last=True,
+            channels_last=self.channels_last,
+            device=ctx.device,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+        )
+        if len(self.loader) == 0:
+            raise ConfigError(
+                f"the training split has {len(train_split)} images, fewer than one batch of "
+                f"{config.batch_size}: lower --batch-size"
+            )
+        if config.schedule == "plateau" and len(self.data.val) == 0:
+            raise ConfigError("--schedule plateau needs a validation split: set --val-size above 0")
+
+    def _build_model(self) -> nn.Module:
+        """The model for the data's classes and channels, initialised from the seed, on the device."""
+        config = self.config
+        torch.manual_seed(config.seed)
+        try:
+            model = create_model(
+                config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans, **config.model_args
+            )
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"cannot build {config.model} with {config.model_args}: {e}") from None
+        torch.manual_seed(config.seed + self.ctx.rank)  # dropout masks differ between ranks
+        model = model.to(self.ctx.device)
+        return model.to(memory_format=torch.channels_last) if self.channels_last else model
+
+    def _restore(self, run_dir: Path) -> None:
+        """Load weights, optimizer, schedule, RNG states and counters of the run's last save."""
+        if self.ctx.is_main:  # rank 0 finishes an interrupted save before the others read
+            state, weights = load_training_state(run_dir)
+        distributed.barrier(self.ctx)
+        if not self.ctx.is_main:
+            state, weights = load_training_state(run_dir)
+        if state["world_size"] != self.ctx.world_size:
+            raise ConfigError(f"{run_dir} was trained with {state['world_size']} process(es); resume it with as many")
+        if state["threads"] != torch.get_num_threads():
+            warnings.warn(
+                f"resuming with {torch.get_num_threads()} threads instead of {state['threads']}: "
+                "results will not be bit-identical to an uninterrupted run",
+                stacklevel=2,
+            )
+        load_weights(self.model, weights, self.config.model)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        rng = state["rng"][self.ctx.rank]
+        torch.set_rng_state(rng["cpu"])
+        if "cuda" in rng and self.ctx.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.ctx.device)
+        self.step, self.best_val, self.best_step = state["step"], state["best_val_error"], state["best_step"]
+        self.wall_before = state["wall_time"]
+        if self.step >= self.total_steps:
+            raise ConfigError(
+                f"{run_dir} already finished ({self.step} steps); give a larger --epochs or --iterations to extend it"
+            )
+
+    def run(self) -> TrainResult:
+        """Train from the current step to the end, logging and saving at every logging point."""
+        config, ctx = self.config, self.ctx
+        log = MetricsLog(self.out / METRICS, config.tensorboard) if ctx.is_main else None
+        if log is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            atomic_write(self.out / CONFIG, (self.meta.to_json() + "\n").encode())
+            log.truncate_after(self.step)
+        self.started = time.perf_counter()
+        window, record = Window(), None
+        self.train_model.train()
+        try:
+            with ProgressBar(self.total_steps, self.step, config.progress and ctx.is_main) as bar:
+                while self.step < self.total_steps:
+                    epoch, start = divmod(self.step, self.steps_per_epoch)
+                    for x, y in self.loader.epoch(epoch, start):
+                        self._step(x, y, window)
+                        bar.advance(1, window.averages()[2])
+                        epoch_end = self.step % self.steps_per_epoch == 0
+                        every = config.eval_every is not None and self.step % config.eval_every == 0
+                        if epoch_end or every or self.step == self.total_steps:
+                            record = self._log_point(window, epoch_end, log)
+                            if log is not None:
+                                bar.print(record)
+                            window.reset()
+                        if self.step >= self.total_steps:
+                            break
+        finally:
+            if log is not None:
+                log.close()
+        assert record is not None  # the loop ran at least one step: _restore refuses finished runs
+        return TrainResult(
+            self.out,
+            self.step,
+            record.epoch,
+            record.train_loss,
+            record.train_error,
+            record.val_error,
+            self.best_val,
+            self.best_step,
+            record.test_error,
+            record.wall_time,
+        )
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, window: Window) -> None:
+        """One optimizer step; stops the run at once if the loss is not finite."""
+        self.lr_used = self.schedule.lr(self.step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_used
+        with autocast(self.ctx.device, self.precision):
+            logits = self.train_model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing)
+        stats = torch.stack([loss.detach().float() * len(y), (logits.argmax(1) != y).sum().float()])
+        loss_sum, wrong = distributed.all_reduce_sum(stats, self.ctx).tolist()
+        images = len(y) * self.ctx.world_size
+        if not math.isfinite(loss_sum):
+            raise TrainingDiverged(self._divergence_message(self.step + 1, f"the loss is {loss_sum / images}"))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.step += 1
+        window.add(loss_sum, wrong, images)
+        self.schedule.observe_batch(wrong / images)
+
+    def _divergence_message(self, step: int, what: str) -> str:
+        kept = f"; the last good checkpoint is kept in {self.out / LAST}" if (self.out / LAST).exists() else ""
+        return (
+            f"training diverged at step {step} ({what}): lower the learning rate "
+            f"(it was {self.lr_used:.3g}; try --lr {self.config.lr / 10:g}){kept}"
+        )
+
+    def _evaluate(self, split_name: str) -> SplitResult | None:
+        split = getattr(self.data, split_name)
+        if len(split) == 0:
+            return None
+        return evaluate_split(
+            self.model,
+            split,
+            mean=self.data.mean,
+            std=self.data.std,
+            device=self.ctx.device,
+            precision=self.precision,
+            num_classes=self.data.num_classes,
+            channels_last=self.channels_last,
+            ctx=self.ctx,
+        )
+
+    def _log_point(self, window: Window, epoch_end: bool, log: MetricsLog | None) -> Record:
+        """Evaluate, log, and save ``last`` (and ``best`` if validation improved)."""
+        train_loss, train_error, images_per_s = window.averages()
+        val, test = self._evaluate("val"), self._evaluate("test")
+        val_error = val.error if val is not None else None
+        if epoch_end:
+            self.schedule.observe_epoch(val_error)
+        improved = val_error is not None and (self.best_val is None or val_error < self.best_val)
+        if improved:
+            self.best_val, self.best_step = val_error, self.step
+        record = Record(
+            step=self.step,
+            epoch=self.step / self.steps_per_epoch,
+            train_loss=train_loss,
+            train_error=train_error,
+            val_loss=val.loss if val is not None else None,
+            val_error=val_error,
+            test_error=test.error if test is not None else None,
+            lr=self.lr_used,
+            images_per_s=images_per_s,
+            wall_time=self.wall_before + time.perf_counter() - self.started,
+        )
+        if not torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all():
+            raise TrainingDiverged(self._divergence_message(self.step, "the weights are not finite"))
+        rng = self._rng_states()  # a collective: every rank takes part
+        if log is not None:
+            log.write(record)
+            meta = self.meta.with_step(self.step, record.epoch, val_error)
+            if improved:
+                save_weights(self.out / BEST, self.model, meta)
+            save_last(self.out, self.model, meta, self._state(rng, record.wall_time))
+        return record
+
+    def _rng_states(self) -> list[dict[str, torch.Tensor]]:
+        """Every rank's torch RNG states (CPU, and CUDA on a GPU), gathered in rank order."""
+        states = {"cpu": torch.get_rng_state()}
+        if self.ctx.device.type == "cuda":
+            states["cuda"] = torch.cuda.get_rng_state(self.ctx.device)
+        gathered = {k: distributed.all_gather(v, self.ctx) for k, v in states.items()}
+        return [{k: gathered[k][r] for k in states} for r in range(self.ctx.world_size)]
+
+    def _state(self, rng: list[dict[str, torch.Tensor]], wall_time: float) -> dict[str, Any]:
+        """The training state: only tensors and plain containers (loads with weights_only=True)."""
+        return {
+            "format": FORMAT,
+            "config": self.config.to_dict(),
+            "step": self.step,
+            "epoch": self.step // self.steps_per_epoch,
+            "batch": self.step % self.steps_per_epoch,
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "rng": rng,
+            "best_val_error": self.best_val,
+            "best_step": self.best_step,
+            "wall_time": wall_time,
+            "world_size": self.ctx.world_size,
+            "threads": torch.get_num_threads(),
+        }

@@ -1,0 +1,106 @@
+"""The experiments: the identity table, the degradation verdict on synthetic curves, and tiny
+end-to-end runs of degradation and the LeNet ablation on the bundled digits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classicnets.cli import main
+from classicnets.experiments import DegradationConfig, run_degradation, run_identity, verdict
+from classicnets.experiments.degradation import Curve
+from classicnets.experiments.lenet_ablation import AblationConfig, run_lenet_ablation
+from classicnets.errors import ConfigError
+
+
+def test_identity_table_shows_the_lecture_claims():
+    rows = {(r.block, r.shortcut, r.shape, r.last_bias): r for r in run_identity()}
+    same = "same"
+    assert rows[("basic", "A", same, 0.0)].max_diff_from_input == 0.0  # residual: returns a[l]
+    assert rows[("basic", "B", same, 0.0)].max_diff_from_input == 0.0
+    assert rows[("bottleneck", "B", same, 0.0)].max_diff_from_input == 0.0
+    plain = rows[("basic", "none (plain)", same, 0.0)]
+    assert plain.max_abs_output == 0.0 and plain.max_diff_from_input > 0  # plain: returns g(0) = 0
+    assert rows[("basic", "none (plain)", same, 0.5)].max_abs_output == pytest.approx(0.5)  # g(b)
+    assert rows[("basic", "C", same, 0.0)].max_diff_from_input > 0  # a projection is not identity
+    changes = "16->32, stride 2"
+    assert "no W_s" in rows[("basic", "A", changes, 0.0)].returns
+    assert "W_s" in rows[("basic", "B", changes, 0.0)].returns
+
+
+def test_identity_command_prints_table(capsys):
+    assert main(["experiment", "identity"]) == 0
+    out = capsys.readouterr().out
+    assert "a[l]  (identity)" in out and "g(b) = 0 everywhere" in out
+
+
+def _curve(name: str, start: float, end: float, n: int = 9) -> Curve:
+    steps = [100 * (i + 1) for i in range(n)]
+    train = [start + (end - start) * i / (n - 1) for i in range(n)]
+    return Curve(name, steps, train, [t + 0.05 for t in train])
+
+
+def test_verdict_reproduced_on_paper_like_curves():
+    curves = {
+        "plain20": _curve("plain20", 0.6, 0.10), "plain56": _curve("plain56", 0.7, 0.18),
+        "resnet20": _curve("resnet20", 0.6, 0.10), "resnet56": _curve("resnet56", 0.6, 0.06),
+    }  # fmt: skip
+    v = verdict(curves, 20, 56)
+    assert v.plain_degrades and v.resnet_improves and v.reproduced
+    assert v.at_iteration == 900
+    assert "reproduced" in v.sentences()[0] and "NOT" not in v.sentences()[0]
+
+
+def test_verdict_not_reproduced_when_deep_plain_trains_better():
+    curves = {
+        "plain20": _curve("plain20", 0.6, 0.15), "plain56": _curve("plain56", 0.6, 0.10),
+        "resnet20": _curve("resnet20", 0.6, 0.10), "resnet56": _curve("resnet56", 0.6, 0.12),
+    }  # fmt: skip
+    v = verdict(curves, 20, 56)
+    assert not v.plain_degrades and not v.resnet_improves and not v.reproduced
+    assert "NOT reproduced" in v.sentences()[0] and "NOT as the paper" in v.sentences()[1]
+
+
+def test_verdict_compares_at_equal_iterations():
+    # plain56 ran longer and got better later; at the common iteration it is still worse
+    long = _curve("plain56", 0.7, 0.0, n=18)
+    long.train_error = [0.7] * 9 + [0.0] * 9
+    curves = {"plain20": _curve("plain20", 0.6, 0.1), "plain56": long,
+              "resnet20": _curve("resnet20", 0.6, 0.1), "resnet56": _curve("resnet56", 0.6, 0.05)}  # fmt: skip
+    v = verdict(curves, 20, 56)
+    assert v.at_iteration == 900 and v.plain_degrades
+
+
+def test_degradation_config_rejects_bad_depths():
+    with pytest.raises(ConfigError, match="6n\\+2"):
+        DegradationConfig(out="x", depths=(20, 21)).plan()
+    with pytest.raises(ConfigError, match="budget"):
+        DegradationConfig(out="x", budget="huge").plan()
+
+
+def test_tiny_degradation_end_to_end_and_resume(tmp_path):
+    cfg = DegradationConfig(out=str(tmp_path), dataset="digits", depths=(20, 32), iterations=4,
+                            progress=False, device="cpu")  # fmt: skip
+    results = run_degradation(cfg)
+    assert set(results) >= {"curves", "final", "verdict", "depths", "iterations", "cuts", "wall_time_s"}
+    assert set(results["curves"]) == {"plain20", "resnet20", "plain32", "resnet32"}
+    assert all(max(c["steps"]) == 4 for c in results["curves"].values())
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk["verdict"]["at_iteration"] == 4
+    png = (tmp_path / "degradation.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert "Degradation" in (tmp_path / "report.md").read_text()
+    # a second run finds every depth finished and trains nothing
+    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")}
+    run_degradation(cfg)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")} == mtimes
+
+
+def test_tiny_lenet_ablation(tmp_path):
+    cfg = AblationConfig(out=str(tmp_path), dataset="digits", seeds=(0, 1), epochs=1, progress=False, device="cpu")
+    results = run_lenet_ablation(cfg)
+    assert len(results["variants"]) == 4
+    for r in results["variants"].values():
+        assert len(r["test_errors"]) == 2 and 0 <= r["test_error_mean"] < 0.9 and r["test_error_std"] >= 0
+    assert "mean +- std" in (tmp_path / "report.md").read_text()
