@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.14.1 torchvision==0.29.1
 # Where the demo looks for MNIST first: the project's shared data folder, when there is one.
-export CLASSICNETS_DATA ?= $(wildcard $(abspath ../shared/data))
+DEMO_DATA := $(wildcard $(abspath ../shared/data))
 
 .PHONY: demo test install clean
 
@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/classicnets demo
+	$(BIN)/classicnets demo $(if $(DEMO_DATA),--data-dir $(DEMO_DATA))
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q

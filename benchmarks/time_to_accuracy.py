@@ -33,9 +33,9 @@ CASES = {
 }
 
 
-def run_case(name: str, data_dir: str, out: Path, extra: list[str]) -> dict:
+def run_case(name: str, data_dir: str, out: Path, extra: list[str], tag: str = "") -> dict:
     case = CASES[name]
-    run = out / name
+    run = out / (name + tag)
     if run.exists():
         shutil.rmtree(run)
     cmd = [sys.executable, "-m", "classicnets", "train", name, *case["args"], *extra, "--data-dir", data_dir,
@@ -71,11 +71,19 @@ def main() -> None:
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--resnet-epochs", type=int, default=25)
     ap.add_argument("--out", default="runs/tta", type=Path)
+    ap.add_argument("--compare-fp32", action="store_true",
+                    help="also run each case in NCHW fp32, to show the fast settings reach the same accuracy")
     args = ap.parse_args()
     results = []
     for name in args.cases:
         extra = ["--epochs", str(args.resnet_epochs)] if name == "resnet20" else []
         results.append(run_case(name, args.data_dir, args.out, extra))
+        if args.compare_fp32:
+            slow = run_case(name, args.data_dir, args.out, [*extra, "--precision", "fp32", "--no-channels-last"], "-fp32")
+            results.append(slow)
+            print(f"{name}: fast path {results[-2]['final_test_accuracy']:.2%} vs NCHW fp32 "
+                  f"{slow['final_test_accuracy']:.2%} final test accuracy; training time "
+                  f"{results[-2]['train_wall_s']:.1f} s vs {slow['train_wall_s']:.1f} s")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
 

@@ -131,3 +131,33 @@ def test_onnx_export_matches_pytorch(tmp_path, name):
     result = export_onnx(model, cn.model_info(name).input_size, tmp_path / f"{name}.onnx")
     assert result.path.stat().st_size > 100_000
     assert result.max_abs_diff is not None and result.max_abs_diff < 1e-4
+
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.mark.parametrize("name", sorted(shipped()))
+def test_shipped_weights_measure_what_the_manifest_says(name):
+    from classicnets.train import evaluate
+
+    entry = shipped()[name]
+    if entry.dataset != "digits" and not (DATA / entry.dataset).exists():
+        pytest.skip(f"{entry.dataset} not found in {DATA}")
+    result = evaluate(name, data_dir=str(DATA), device="cpu")  # a shipped model's name stands for its file
+    assert result.error == pytest.approx(entry.test_error, abs=2e-3)  # bf16 rounding may move a few images
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(shipped()) if shipped()[n].dataset == "mnist"])
+def test_predict_with_shipped_weights(tmp_path, capsys, name):
+    from PIL import Image
+
+    from classicnets.cli import main
+    from classicnets.data import load_dataset
+
+    if not (DATA / "mnist").exists():
+        pytest.skip(f"MNIST not found in {DATA}")
+    test = load_dataset("mnist", DATA).test
+    Image.fromarray(test.images[0, 0].numpy()).save(tmp_path / "digit.png")  # the first test digit is a 7
+    assert main(["predict", name, str(tmp_path / "digit.png"), "--topk", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("digit.png") and lines[1].split()[-1] == "7"  # "  99.87%  7"

@@ -47,7 +47,7 @@ def test_verdict_reproduced_on_paper_like_curves():
         "resnet20": _curve("resnet20", 0.6, 0.10), "resnet56": _curve("resnet56", 0.6, 0.06),
     }  # fmt: skip
     v = verdict(curves, 20, 56)
-    assert v.plain_degrades and v.resnet_improves and v.reproduced
+    assert v.plain_degrades and v.resnet_improves and v.reproduced and v.residual_fixes_deep
     assert v.at_iteration == 900
     assert "reproduced" in v.sentences()[0] and "NOT" not in v.sentences()[0]
 
@@ -58,7 +58,7 @@ def test_verdict_not_reproduced_when_deep_plain_trains_better():
         "resnet20": _curve("resnet20", 0.6, 0.10), "resnet56": _curve("resnet56", 0.6, 0.12),
     }  # fmt: skip
     v = verdict(curves, 20, 56)
-    assert not v.plain_degrades and not v.resnet_improves and not v.reproduced
+    assert not v.plain_degrades and not v.resnet_improves and not v.reproduced and not v.residual_fixes_deep
     assert "NOT reproduced" in v.sentences()[0] and "NOT as the paper" in v.sentences()[1]
 
 

@@ -76,7 +76,7 @@ def plot_curves(metrics: list[dict], path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs: int = 2,
+def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs: int = 4,
              console: Console | None = None) -> DemoResult:  # fmt: skip
     from .train import make_config, read_metrics, train
 

@@ -2,15 +2,17 @@
 
 Each command group lives in its own module here and exposes ``register(subparsers)``, which adds
 its sub-commands with ``set_defaults(func=handler)``. ``main`` turns every ``UserError`` into one
-line on stderr and exit status 2.
+line on stderr and exit status 2, and prints each warning as one line too.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib import import_module
+from typing import TextIO
 
 from ..errors import UserError
 
@@ -29,13 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """``warnings.showwarning`` for the CLI: "classicnets: warning: ...", without a source line."""
+    print(f"classicnets: warning: {message}", file=file or sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return int(args.func(args) or 0)
     except UserError as e:
         print(f"classicnets: error: {e}", file=sys.stderr)
         return e.exit_code

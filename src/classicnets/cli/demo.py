@@ -17,5 +17,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="tour the case studies and train LeNet-5 (about 2 minutes, offline)")
     p.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     p.add_argument("--data-dir", help="where to look for MNIST (default: the usual places)")
-    p.add_argument("--epochs", type=int, default=2, help="LeNet-5 training epochs (default 2)")
+    p.add_argument("--epochs", type=int, default=4, help="LeNet-5 training epochs (default 4)")
     p.set_defaults(func=cmd_demo)

@@ -150,7 +150,7 @@ def _register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Evaluate RUN (a run folder: best.safetensors, else last; or a .safetensors file) on a dataset "
         "split; prints the error and the confusion matrix and writes it as confusion.png next to the weights.",
     )
-    p.add_argument("run", help="run folder or .safetensors file")
+    p.add_argument("run", help="run folder, .safetensors file, or the name of a model with shipped weights")
     p.add_argument("--dataset", help="dataset (default: the run's own)")
     p.add_argument("--data-dir", help="folder holding the datasets")
     p.add_argument("--download", action="store_true", help="download the dataset if missing")
@@ -175,7 +175,6 @@ def _eval(args: argparse.Namespace) -> int:
     )
     run = Path(args.run)
     png = args.png or (run if run.is_dir() else run.parent) / "confusion.png"
-    save_confusion_png(result, png)
     console = Console()
     wrong = round(result.error * result.count)
     console.print(
@@ -190,6 +189,7 @@ def _eval(args: argparse.Namespace) -> int:
         for name, row in zip(result.classes, result.confusion.tolist(), strict=True):
             table.add_row(name, *(str(v) if v else "." for v in row))
         console.print(table)
+    save_confusion_png(result, png)  # after printing: an unwritable --png loses no result
     console.print(f"confusion matrix written to {png}", highlight=False)
     return 0
 
@@ -200,7 +200,7 @@ def _register_predict(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="classify image files with a trained run",
         description="Top-K classes of each IMAGE, converted, resized and normalised as the run's training data was.",
     )
-    p.add_argument("run", help="run folder or .safetensors file")
+    p.add_argument("run", help="run folder, .safetensors file, or the name of a model with shipped weights")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files")
     p.add_argument("--topk", type=int, default=5, help="classes to show per image (default 5)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")

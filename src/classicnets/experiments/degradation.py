@@ -121,7 +121,8 @@ class Verdict:
     resnet_test: tuple[float | None, float | None]
     plain_degrades: bool  # deeper plain net has higher training error
     resnet_improves: bool  # deeper ResNet's training error is at or below the shallow one's
-    reproduced: bool
+    reproduced: bool  # both of the above
+    residual_fixes_deep: bool  # at the deeper depth, the ResNet trains better than the plain net
 
     def sentences(self) -> list[str]:
         s, d, it = self.shallow, self.deep, self.at_iteration
@@ -135,6 +136,9 @@ class Verdict:
             f"ResNets: resnet-{d} ends with {rd:.2%} training error against resnet-{s}'s {rs:.2%}: "
             + ("the deeper ResNet is at or below the shallow one - as the paper finds." if self.resnet_improves
                else "the deeper ResNet is ABOVE the shallow one - NOT as the paper finds."),
+            f"Same depth: resnet-{d} {rd:.2%} against plain-{d} {pd:.2%} training error: "
+            + ("the shortcuts make the deep network trainable." if self.residual_fixes_deep
+               else "the shortcuts do NOT help the deep network here."),
         ]
 
 
@@ -156,6 +160,7 @@ def verdict(curves: dict[str, Curve], shallow: int, deep: int) -> Verdict:
         at, shallow, deep, p, r,  # type: ignore[arg-type]
         (test[names[0]], test[names[1]]), (test[names[2]], test[names[3]]),
         plain_degrades, resnet_improves, plain_degrades and resnet_improves,
+        r[1] < p[1],  # type: ignore[operator]
     )
 
 
@@ -210,7 +215,9 @@ def report_markdown(results: dict[str, Any]) -> str:
         "",
         *[f"- {s}" for s in v["sentences"]],
         "",
-        f"**Degradation {'reproduced' if v['reproduced'] else 'NOT reproduced'}** "
+        f"**Plain nets degrade with depth: {'yes' if v['plain_degrades'] else 'no'}. "
+        f"The deeper ResNet trains at least as well as the shallower: {'yes' if v['resnet_improves'] else 'no'}. "
+        f"The paper's claim is {'reproduced' if v['reproduced'] else 'NOT fully reproduced'} at this budget** "
         f"(compared at equal iterations: up to {v['at_iteration']:,}).",
         "",
         "## Final errors (mean over the last quarter of training)",

@@ -14,7 +14,9 @@ Every file is written atomically (a temporary file in the same folder, flushed a
 new weights are written to ``.last.safetensors.pending`` first, then the state is replaced, then
 the pending weights are renamed over ``last.safetensors``. A kill at any point leaves either the
 old pair or a state whose weights wait complete in the pending file; ``load_training_state``
-finishes that rename, so a resumed run always starts from a matching pair.
+finishes that rename (and deletes pending weights whose state was never written), so a resumed run
+always starts from a matching pair. A failed write (a full disk) removes its partial file and
+leaves the previous pair intact.
 """
 
 from __future__ import annotations
@@ -197,7 +199,12 @@ def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor])
 
 def weights_path(path: str | Path) -> Path:
     """The weights file a user means: a ``.safetensors`` file as given, or in a run folder
-    ``best.safetensors`` (chosen on validation error) if there is one, else ``last.safetensors``."""
+    ``best.safetensors`` (chosen on validation error) if there is one, else ``last.safetensors``;
+    or, for the name of a model whose weights ship with classicnets, the shipped file."""
+    from ..weights import shipped, shipped_path
+
+    if str(path) in shipped() and not Path(path).exists():
+        return shipped_path(str(path))
     path = Path(path)
     if path.is_dir():
         for name in (BEST, LAST):
@@ -212,7 +219,10 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:
     file's own metadata, load its weights, and return it in eval mode on ``device``."""
     file = weights_path(path)
     meta = read_meta(file)
-    model = create_model(meta.model, num_classes=meta.num_classes, in_chans=meta.in_chans, **meta.model_args)
+    try:
+        model = create_model(meta.model, num_classes=meta.num_classes, in_chans=meta.in_chans, **meta.model_args)
+    except (TypeError, ValueError) as e:  # metadata the builder rejects: a foreign or edited file
+        raise CheckpointError(f"{file}: cannot rebuild {meta.model} from its metadata ({_one_line(e)})") from None
     load_weights(model, file, meta.model)
     return LoadedRun(model.to(device).eval(), meta, file)
 
@@ -222,11 +232,16 @@ def save_last(run_dir: Path, model: nn.Module, meta: CheckpointMeta, state: dict
 
     ``state`` must hold only tensors and plain containers; its ``save_id`` is set to ``meta``'s.
     """
-    _write_synced(run_dir / PENDING, weights_bytes(model, meta), "wb")
+    pending = run_dir / PENDING
+    try:
+        _write_synced(pending, weights_bytes(model, meta), "wb")
+    except BaseException:
+        pending.unlink(missing_ok=True)  # half written (a full disk): the previous pair is untouched
+        raise
     buffer = io.BytesIO()
     torch.save({**state, "save_id": meta.save_id}, buffer)
     atomic_write(run_dir / STATE, buffer.getvalue())
-    os.replace(run_dir / PENDING, run_dir / LAST)
+    os.replace(pending, run_dir / LAST)
     _fsync_dir(run_dir)
 
 
@@ -251,15 +266,19 @@ def read_state(path: Path) -> dict[str, Any]:
 def load_training_state(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
     """The training state of ``run_dir`` and the path of its matching weights.
 
-    Finishes an interrupted ``save_last`` (state written, weights still pending); raises
-    ``CheckpointError`` if the pair does not match otherwise.
+    Finishes an interrupted ``save_last`` (state written, weights still pending) and deletes the
+    pending weights of one cut short before its state was written; raises ``CheckpointError`` if
+    the pair does not match otherwise.
     """
     run_dir = Path(run_dir)
     state = read_state(run_dir / STATE)
     pending, last = run_dir / PENDING, run_dir / LAST
-    if pending.is_file() and _pending_id(pending) == state["save_id"]:
-        os.replace(pending, last)
-        _fsync_dir(run_dir)
+    if pending.is_file():
+        if _pending_id(pending) == state["save_id"]:
+            os.replace(pending, last)
+            _fsync_dir(run_dir)
+        else:
+            pending.unlink()
     if read_meta(last).save_id != state["save_id"]:
         raise CheckpointError(f"{last} does not match {STATE} (different saves); the run cannot be resumed exactly")
     return state, last

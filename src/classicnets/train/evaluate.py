@@ -177,7 +177,8 @@ def predict(
 
 
 def save_confusion_png(result: EvalResult, path: str | Path) -> None:
-    """Draw the confusion matrix (counts, rows = true class) as a PNG with matplotlib's Agg backend."""
+    """Draw the confusion matrix (counts, rows = true class) as a PNG with matplotlib's Agg backend;
+    an unwritable path is a one-line ``UserError``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -201,4 +202,7 @@ def save_confusion_png(result: EvalResult, path: str | Path) -> None:
                     color = "white" if v > peak / 2 else "black"
                     ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color=color)
     fig.tight_layout()
-    fig.savefig(Path(path), dpi=100)
+    try:
+        fig.savefig(Path(path), dpi=100)
+    except OSError as e:
+        raise UserError(f"cannot write {path}: {e.strerror or e}") from None

@@ -245,9 +245,12 @@ class _Training:
         config, ctx = self.config, self.ctx
         log = MetricsLog(self.out / METRICS, config.tensorboard) if ctx.is_main else None
         if log is not None:
-            self.out.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.out / CONFIG, (self.meta.to_json() + "\n").encode())
-            log.truncate_after(self.step)
+            try:
+                self.out.mkdir(parents=True, exist_ok=True)
+                atomic_write(self.out / CONFIG, (self.meta.to_json() + "\n").encode())
+                log.truncate_after(self.step)
+            except OSError as e:
+                raise UserError(f"cannot write the run folder {self.out}: {e.strerror or e}") from None
         self.started = time.perf_counter()
         window, record = Window(), None
         self.train_model.train()
@@ -305,11 +308,14 @@ class _Training:
         self.schedule.observe_batch(wrong / images)
 
     def _divergence_message(self, step: int, what: str) -> str:
-        kept = f"; the last good checkpoint is kept in {self.out / LAST}" if (self.out / LAST).exists() else ""
         return (
             f"training diverged at step {step} ({what}): lower the learning rate "
-            f"(it was {self.lr_used:.3g}; try --lr {self.config.lr / 10:g}){kept}"
+            f"(it was {self.lr_used:.3g}; try --lr {self.config.lr / 10:g}){self._kept()}"
         )
+
+    def _kept(self) -> str:
+        """Where the last good checkpoint is, for error messages; nothing before the first save."""
+        return f"; the last good checkpoint is kept in {self.out / LAST}" if (self.out / LAST).exists() else ""
 
     def _evaluate(self, split_name: str) -> SplitResult | None:
         split = getattr(self.data, split_name)
@@ -353,11 +359,15 @@ class _Training:
             raise TrainingDiverged(self._divergence_message(self.step, "the weights are not finite"))
         rng = self._rng_states()  # a collective: every rank takes part
         if log is not None:
-            log.write(record)
             meta = self.meta.with_step(self.step, record.epoch, val_error)
-            if improved:
-                save_weights(self.out / BEST, self.model, meta)
-            save_last(self.out, self.model, meta, self._state(rng, record.wall_time))
+            try:
+                log.write(record)
+                if improved:
+                    save_weights(self.out / BEST, self.model, meta)
+                save_last(self.out, self.model, meta, self._state(rng, record.wall_time))
+            except OSError as e:  # a full disk, a folder gone read-only: the previous saves are intact
+                reason = e.strerror or str(e)
+                raise UserError(f"cannot save step {self.step} in {self.out}: {reason}{self._kept()}") from None
         return record
 
     def _rng_states(self) -> list[dict[str, torch.Tensor]]:

@@ -11,6 +11,7 @@ epoch's end) with the keys of ``Record``: ``step``, ``epoch`` (fractional), ``tr
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -89,11 +90,11 @@ class MetricsLog:
         self.writer = _tensorboard_writer(path.parent / "tensorboard") if tensorboard else None
 
     def truncate_after(self, step: int) -> None:
-        """Drop records past ``step`` (written after the checkpoint a run resumes from)."""
+        """Drop records past ``step`` (written after the checkpoint a run resumes from) and torn lines."""
         if not self.path.is_file():
             return
         lines = self.path.read_text().splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
+        kept = [line for line in lines if _step_of(line) <= step]
         if len(kept) != len(lines):
             atomic_write(self.path, "".join(line + "\n" for line in kept).encode())
 
@@ -113,6 +114,14 @@ class MetricsLog:
         """Close the TensorBoard writer, if any."""
         if self.writer is not None:
             self.writer.close()
+
+
+def _step_of(line: str) -> float:
+    """The step of a record line; a blank line, or one torn by a full disk, counts as past every step."""
+    try:
+        return float(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
+        return math.inf
 
 
 def _tensorboard_writer(folder: Path) -> Any:

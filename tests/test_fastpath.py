@@ -1,0 +1,56 @@
+"""The CPU fast path gives the answers of the slow path: bf16 autocast and channels_last against
+NCHW fp32, on trained models (the weights classicnets ships) and their real test images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+import classicnets as cn
+from classicnets.data import BatchLoader, load_dataset
+from classicnets.train import choose_precision, load_run
+from classicnets.weights import shipped
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _logits(model: torch.nn.Module, x: torch.Tensor, bf16: bool, channels_last: bool) -> torch.Tensor:
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        return model(x.contiguous(memory_format=fmt)).float()
+
+
+@pytest.mark.parametrize("name", sorted(shipped()))
+def test_bf16_and_channels_last_predict_like_fp32(name):
+    run = load_run(name)
+    meta = run.meta
+    if not (DATA / meta.dataset).exists():
+        pytest.skip(f"{meta.dataset} not found in {DATA}")
+    data = load_dataset(meta.dataset, DATA).fit_to(meta.input_size[1:], meta.in_chans)
+    x, y = next(iter(BatchLoader(data.test.subset(1000), 1000, mean=meta.mean, std=meta.std)))
+    ref = _logits(run.model, x, bf16=False, channels_last=False)
+    for bf16, cl in [(False, True), (True, False), (True, True)]:
+        out = _logits(run.model, x, bf16=bf16, channels_last=cl)
+        agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
+        assert agree >= (0.99 if bf16 else 1.0), (bf16, cl, agree)
+        acc_ref = (ref.argmax(1) == y).float().mean().item()
+        acc = (out.argmax(1) == y).float().mean().item()
+        assert abs(acc - acc_ref) <= 0.005
+        if not bf16:
+            torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_precision_choice_follows_the_cpu():
+    from classicnets.train.device import _cpu_has_bf16
+
+    assert choose_precision(torch.device("cpu")) == ("bf16" if _cpu_has_bf16() else "fp32")
+
+
+def test_untrained_bf16_is_close_to_fp32():
+    torch.manual_seed(0)
+    model = cn.create_model("resnet20").eval()
+    x = torch.randn(8, 3, 32, 32)
+    torch.testing.assert_close(_logits(model, x, True, True), _logits(model, x, False, False), rtol=0.1, atol=0.1)
