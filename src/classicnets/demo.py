@@ -55,6 +55,7 @@ class DemoResult:
 def plot_curves(metrics: list[dict], path: Path, title: str) -> None:
     """Training error (running average) and validation error against iterations."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -66,6 +67,8 @@ def plot_curves(metrics: list[dict], path: Path, title: str) -> None:
     if val:
         ax.plot(*zip(*val), "-", lw=2, label="validation error")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xlabel("iterations")
     ax.set_ylabel("error (%)")
     ax.set_title(title)
@@ -96,7 +99,10 @@ def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs:
         import shutil
 
         shutil.rmtree(run)
-    result = train(make_config("lenet5", dataset, str(run), recipe="lenet5", data_dir=data_dir, epochs=epochs))
+    config = make_config("lenet5", dataset, str(run), recipe="lenet5", data_dir=data_dir, epochs=epochs)
+    data_size = 55_000 if dataset == "mnist" else 1_294  # training images after the validation split
+    config.eval_every = max(1, data_size // config.batch_size // 2)  # two points per epoch on the curves
+    result = train(config.validate())
     accuracy = 1 - (result.test_error or 0.0)
     console.print(
         f"\nLeNet-5 ({dataset}): test accuracy [bold]{accuracy:.2%}[/bold] after {result.epochs:.0f} epochs, "
