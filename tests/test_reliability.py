@@ -266,7 +266,7 @@ BAD_INPUT = [  # (case, argv, the message says); placeholders are made by `place
     ("predict-weights-of-another-model", ["predict", "{foreign}", "{image}"], "does not fit lenet5_modern"),
     ("predict-edited-metadata", ["predict", "{edited}", "{image}"], "cannot rebuild lenet5_modern from its metadata"),
     ("eval-other-number-of-classes", ["eval", "{run}", "--dataset", "folder:{two}"], "has 2 classes but the model was trained on 10"),
-    ("resume-as-another-model", ["train", "lenet5", "--resume", "{run}"], "cannot change --model when resuming"),
+    ("resume-as-another-model", ["train", "lenet5", "--resume", "{run}"], "cannot change MODEL when resuming"),
     ("resume-weights-of-another-run", ["train", "--resume", "{mixed}"], "does not match last.state.pt"),
 ]  # fmt: skip
 

@@ -148,7 +148,7 @@ class TrainConfig:
         _check_known(changes)
         fixed = sorted(k for k, v in changes.items() if k not in RUNTIME_FIELDS and getattr(self, k) != v)
         if fixed:
-            names = ", ".join("--" + k.replace("_", "-") for k in fixed)
+            names = ", ".join("MODEL" if k == "model" else "--" + k.replace("_", "-") for k in fixed)
             raise ConfigError(f"cannot change {names} when resuming: the run's saved configuration fixes it")
         return TrainConfig.from_dict(merge_options(self.to_dict(), changes))
 
