@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .data import find_data
+from .data import find_data, load_dataset
 from .inspect import compare, trace
 from .inspect.trace import layer_kind
 
@@ -100,8 +100,8 @@ def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs:
 
         shutil.rmtree(run)
     config = make_config("lenet5", dataset, str(run), recipe="lenet5", data_dir=data_dir, epochs=epochs)
-    data_size = 55_000 if dataset == "mnist" else 1_294  # training images after the validation split
-    config.eval_every = max(1, data_size // config.batch_size // 2)  # two points per epoch on the curves
+    train_images = len(load_dataset(dataset, data_dir).train)  # from the tensor cache: about 0.1 s
+    config.eval_every = max(1, train_images // config.batch_size // 2)  # two points per epoch on the curves
     result = train(config.validate())
     accuracy = 1 - (result.test_error or 0.0)
     console.print(

@@ -255,6 +255,7 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
     (out / "runs").mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     curves: dict[str, Curve] = {}
+    train_time = 0.0
     for depth in sorted(depths):
         for kind in ("plain", "resnet"):
             name = f"{kind}{depth}"
@@ -268,7 +269,9 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
                         milestones=milestones, eval_every=eval_every, seed=cfg.seed, data_dir=cfg.data_dir,
                         subset=cfg.subset, device=cfg.device, progress=cfg.progress, **cfg.extra,
                     ))  # fmt: skip
-            curves[name] = curve_from_metrics(name, read_metrics(run / "metrics.jsonl"))
+            records = read_metrics(run / "metrics.jsonl")
+            curves[name] = curve_from_metrics(name, records)
+            train_time += float(records[-1]["wall_time"])  # the run's whole training, resumed sessions included
     v = verdict(curves, min(depths), max(depths))
     results: dict[str, Any] = {
         "command": command,
@@ -279,8 +282,7 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
         "milestones": list(milestones),
         "depths": list(depths),
         "seed": cfg.seed,
-        # training time of all runs, over all their sessions (a resumed run counts once in full)
-        "wall_time_s": sum(float(read_metrics(out / "runs" / n / "metrics.jsonl")[-1]["wall_time"]) for n in curves),
+        "wall_time_s": train_time,  # training time of all runs, over all their sessions
         "this_invocation_s": time.perf_counter() - started,
         "curves": {n: asdict(c) for n, c in curves.items()},
         "final": {

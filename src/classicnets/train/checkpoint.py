@@ -24,19 +24,18 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import uuid
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
 from ..errors import CheckpointError
 from ..registry import create_model
+from ..safeload import load_weights_only, mismatch, one_line, read_safetensors
 
 LAST = "last.safetensors"
 BEST = "best.safetensors"
@@ -80,7 +79,7 @@ class CheckpointMeta:
             raw = json.loads(text)
             values = {f.name: raw[f.name] for f in fields(cls)}
         except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise CheckpointError(f"{path}: malformed classicnets metadata ({_one_line(e)})") from None
+            raise CheckpointError(f"{path}: malformed classicnets metadata ({one_line(e)})") from None
         if values["format"] != FORMAT:
             raise CheckpointError(f"{path}: checkpoint format {values['format']} is not supported (expected {FORMAT})")
         for name in ("input_size", "data_size", "classes", "mean", "std"):
@@ -153,12 +152,7 @@ def read_meta(path: str | Path) -> CheckpointMeta:
 def _read(path: Path, tensors: bool) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            header = f.metadata() or {}
-            found = {k: f.get_tensor(k) for k in f.keys()} if tensors else {}  # noqa: SIM118
-    except Exception as e:  # safetensors raises its own error types, and OSError
-        raise CheckpointError(f"{path}: not a readable safetensors file ({_one_line(e)})") from None
+    found, header = read_safetensors(path, tensors)
     if META_KEY not in header:
         raise CheckpointError(f"{path}: no classicnets metadata; it was not written by classicnets train")
     return found, CheckpointMeta.from_json(header[META_KEY], path)
@@ -177,24 +171,11 @@ def load_weights(model: nn.Module, path: str | Path, model_name: str) -> Checkpo
         want = getattr(model, attr, getattr(meta, attr))
         if getattr(meta, attr) != want:
             raise CheckpointError(f"{path} was trained with {attr}={getattr(meta, attr)}, but the model has {want}")
-    problem = _mismatch(model.state_dict(), tensors)
+    problem = mismatch(model.state_dict(), tensors)
     if problem:
         raise CheckpointError(f"{path} does not fit {model_name}: {problem}")
     model.load_state_dict(tensors)
     return meta
-
-
-def _mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:
-    """One line on how ``found`` differs from ``expected`` in names or shapes, or ``None``."""
-    missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
-    if missing:
-        return f"{len(missing)} tensor(s) missing, e.g. {missing[0]!r}"
-    if extra:
-        return f"{len(extra)} unexpected tensor(s), e.g. {extra[0]!r}"
-    for k, v in expected.items():
-        if v.shape != found[k].shape:
-            return f"{k!r} has shape {tuple(found[k].shape)}, expected {tuple(v.shape)}"
-    return None
 
 
 def weights_path(path: str | Path) -> Path:
@@ -222,7 +203,7 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:
     try:
         model = create_model(meta.model, num_classes=meta.num_classes, in_chans=meta.in_chans, **meta.model_args)
     except (TypeError, ValueError) as e:  # metadata the builder rejects: a foreign or edited file
-        raise CheckpointError(f"{file}: cannot rebuild {meta.model} from its metadata ({_one_line(e)})") from None
+        raise CheckpointError(f"{file}: cannot rebuild {meta.model} from its metadata ({one_line(e)})") from None
     load_weights(model, file, meta.model)
     return LoadedRun(model.to(device).eval(), meta, file)
 
@@ -250,14 +231,7 @@ def read_state(path: Path) -> dict[str, Any]:
     unpickle other objects (and could run code) is refused with ``CheckpointError``."""
     if not path.is_file():
         raise CheckpointError(f"no training state at {path}; is it a classicnets run folder?")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(
-            f"refusing {path}: it holds objects other than tensors and plain containers, which could run code"
-        ) from None
-    except Exception as e:  # a truncated or foreign file: zip and pickle errors of many types
-        raise CheckpointError(f"{path}: corrupt or truncated training state ({_one_line(e)})") from None
+    state = load_weights_only(path, "training state")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a classicnets training state (format {FORMAT})")
     return state
@@ -290,8 +264,3 @@ def _pending_id(path: Path) -> str:
         return read_meta(path).save_id
     except CheckpointError:
         return ""
-
-
-def _one_line(e: BaseException) -> str:
-    text = " ".join(str(e).split())
-    return text[:200] + ("..." if len(text) > 200 else "") if text else type(e).__name__

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from torch import nn
 
 from ..errors import CheckpointError, UserError
+from ..safeload import load_weights_only, mismatch, read_safetensors
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
@@ -70,17 +69,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"no weights file at {path}")
     if path.suffix == ".safetensors":
-        try:
-            with safe_open(str(path), framework="pt", device="cpu") as f:
-                return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-        except Exception as e:  # safetensors raises its own error types
-            raise CheckpointError(f"{path}: not a readable safetensors file ({' '.join(str(e).split())[:200]})") from None
-    try:
-        obj: Any = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(f"refusing {path}: it holds objects other than tensors, which could run code") from None
-    except Exception as e:  # truncated zip, not a torch file, ...
-        raise CheckpointError(f"{path}: not a readable PyTorch weights file ({' '.join(str(e).split())[:200]})") from None
+        return read_safetensors(path)[0]
+    obj: Any = load_weights_only(path, "PyTorch weights file")
     for key in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
@@ -133,13 +123,8 @@ def load_into(model: nn.Module, name: str, weights: str | Path) -> nn.Module:
     else:
         state = read_state_dict(weights)
     state = adapt(state, model)
-    missing = sorted(set(model.state_dict()) - set(state))
-    extra = sorted(set(state) - set(model.state_dict()))
-    if missing or extra:
-        what = f"missing {missing[0]!r}" if missing else f"unexpected {extra[0]!r}"
-        raise CheckpointError(f"weights {str(weights)!r} do not fit {name}: {len(missing) + len(extra)} keys differ, e.g. {what}")
-    bad = [k for k, v in model.state_dict().items() if v.shape != state[k].shape]
-    if bad:
-        raise CheckpointError(f"weights {str(weights)!r} do not fit {name}: {bad[0]!r} has another shape")
+    problem = mismatch(model.state_dict(), state)
+    if problem:
+        raise CheckpointError(f"weights {str(weights)!r} do not fit {name}: {problem}")
     model.load_state_dict(state)
     return model
