@@ -115,7 +115,7 @@ class _Training:
         self.precision = choose_precision(dev) if config.precision == "auto" else config.precision
         if self.precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise ConfigError("--precision bf16: this GPU has no bf16 support; use --precision fp32")
-        # channels_last is faster on CPU too (resnet20 bf16: 953 vs 902 img/s; fp32: 634 vs 487; docs/benchmarks.md)
+        # channels_last is faster on CPU too, in fp32 and bf16 (benchmarks/step_speed.py; docs/benchmarks.md)
         self.channels_last = True if config.channels_last is None else config.channels_last
 
         self._load_data()
