@@ -4,11 +4,12 @@ end-to-end runs of degradation and the LeNet ablation on the bundled digits."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from classicnets.cli import main
-from classicnets.experiments import DegradationConfig, run_degradation, run_identity, verdict
+from classicnets.experiments import BUDGETS, DegradationConfig, run_degradation, run_identity, verdict
 from classicnets.experiments.degradation import Curve
 from classicnets.experiments.lenet_ablation import AblationConfig, run_lenet_ablation
 from classicnets.errors import ConfigError
@@ -95,6 +96,20 @@ def test_tiny_degradation_end_to_end_and_resume(tmp_path):
     mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")}
     run_degradation(cfg)
     assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")} == mtimes
+    # another plan in the same folder (a new budget, another seed) is refused, not mixed in
+    for changed in (replace(cfg, iterations=6), replace(cfg, seed=1)):
+        with pytest.raises(ConfigError, match="another plan: (iterations 4 \\(now 6\\)|seed 0 \\(now 1\\))"):
+            run_degradation(changed)
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")} == mtimes
+
+
+@pytest.mark.parametrize("name", sorted(BUDGETS))
+def test_budgets_keep_the_papers_schedule_shape(name):
+    """A budget cuts iterations (and depths), nothing else: lr / 10 at 1/2 and 3/4 of the run, as
+    32k and 48k of 64k, and depths of the paper's 6n+2 family."""
+    b = BUDGETS[name]
+    assert tuple(m / b.iterations for m in b.milestones) == (0.5, 0.75)
+    assert set(b.depths) <= {20, 32, 44, 56, 110} and len(b.depths) >= 2
 
 
 def test_tiny_lenet_ablation(tmp_path):

@@ -82,8 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _common(p, "runs/degradation", "cifar10")
     p.add_argument("--depths", type=int, nargs="+", help="6n+2 depths (default: the budget's)")
     p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
-                   help="quick: about 45 min on 2 CPU cores; paper: 64k iterations (for a GPU)")
-    p.add_argument("--iterations", type=int, help="override the budget's iterations per network")
+                   help="quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores; "
+                        "paper: depths 20-56, 64k iterations (for a GPU)")
+    p.add_argument("--iterations", type=int, help="override the budget's iterations per network (the rate drops scale with it)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_degradation)
 

@@ -19,9 +19,12 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..train import TrainConfig
 
 PAPER_ITERATIONS = 64_000
 
@@ -43,10 +46,10 @@ BUDGETS: dict[str, Budget] = {
         "nothing: the paper's 64k iterations (about 182 epochs) for depths 20, 32, 44, 56; meant for a GPU",
     ),
     "quick": Budget(
-        1_600, (800, 1_200), (20, 56), 200,
-        "iterations: 1,600 instead of 64,000 (lr / 10 at 800 and 1,200 instead of 32k and 48k), "
-        "and depths: 20 and 56 only; batch, lr, momentum, weight decay, augmentation and the "
-        "45k/5k split are the paper's",
+        2_800, (1_400, 2_100), (20, 32), 400,
+        "iterations: 2,800 instead of 64,000 (lr / 10 at 1,400 and 2,100 instead of 32k and 48k: "
+        "the same halfway and three-quarter points), and depths: 20 and 32 only; batch, lr, momentum, "
+        "weight decay, augmentation and the 45k/5k split are the paper's",
     ),
 }
 
@@ -242,10 +245,29 @@ def _finished(run: Path, iterations: int) -> bool:
     return log.exists() and any(int(r["step"]) >= iterations for r in read_metrics(log))
 
 
+# Options that do not change what a run computes; any other difference means another experiment.
+_NOT_THE_PLAN = frozenset({"out", "data_dir", "download", "device", "threads", "compile", "tensorboard", "progress"})
+
+
+def check_same_plan(run: Path, plan: TrainConfig) -> None:
+    """Refuse to resume or reuse ``run`` if it was trained with another plan (budget, seed, ...)."""
+    from ..train.checkpoint import STATE, read_state
+
+    def plain(values: dict[str, Any]) -> dict[str, Any]:
+        return json.loads(json.dumps(values))  # tuples -> lists on both sides
+
+    saved, wanted = plain(read_state(run / STATE)["config"]), plain(plan.to_dict())
+    differ = sorted(k for k in wanted.keys() - _NOT_THE_PLAN if saved.get(k) != wanted[k])
+    if differ:
+        what = ", ".join(f"{k} {saved.get(k)} (now {wanted[k]})" for k in differ)
+        raise ConfigError(f"{run} was trained with another plan: {what}; give a new --out, or delete that folder")
+
+
 def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]:
     """Train every plain/residual pair (resuming unfinished runs, skipping finished ones), then
     write results.json, report.md and degradation.png to ``cfg.out``."""
     from ..train import make_config, read_metrics, resume, train
+    from ..train.checkpoint import STATE
 
     budget, depths, iterations = cfg.plan()
     scale = iterations / budget.iterations
@@ -260,15 +282,19 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
         for kind in ("plain", "resnet"):
             name = f"{kind}{depth}"
             run = out / "runs" / name
+            plan = make_config(
+                name, cfg.dataset, str(run), recipe="resnet-cifar", iterations=iterations,
+                milestones=milestones, eval_every=eval_every, seed=cfg.seed, data_dir=cfg.data_dir,
+                subset=cfg.subset, device=cfg.device, progress=cfg.progress, **cfg.extra,
+            )  # fmt: skip
+            started_before = (run / STATE).exists()
+            if started_before:
+                check_same_plan(run, plan)
             if not _finished(run, iterations):
-                if (run / "last.state.pt").exists():
+                if started_before:
                     resume(run, progress=cfg.progress, device=cfg.device)
                 else:
-                    train(make_config(
-                        name, cfg.dataset, str(run), recipe="resnet-cifar", iterations=iterations,
-                        milestones=milestones, eval_every=eval_every, seed=cfg.seed, data_dir=cfg.data_dir,
-                        subset=cfg.subset, device=cfg.device, progress=cfg.progress, **cfg.extra,
-                    ))  # fmt: skip
+                    train(plan)
             records = read_metrics(run / "metrics.jsonl")
             curves[name] = curve_from_metrics(name, records)
             train_time += float(records[-1]["wall_time"])  # the run's whole training, resumed sessions included
