@@ -119,3 +119,16 @@ def test_tiny_lenet_ablation(tmp_path):
     for r in results["variants"].values():
         assert len(r["test_errors"]) == 2 and 0 <= r["test_error_mean"] < 0.9 and r["test_error_std"] >= 0
     assert "mean +- std" in (tmp_path / "report.md").read_text()
+
+
+def test_degradation_cli_passes_precision_to_every_run(tmp_path, capsys):
+    import torch
+
+    out = tmp_path / "deg"
+    args = ["experiment", "degradation", "--dataset", "digits", "--depths", "20", "32", "--iterations", "2",
+            "--precision", "fp32", "--device", "cpu", "--no-progress", "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    assert "degradation" in capsys.readouterr().out
+    for name in ("plain20", "resnet20", "plain32", "resnet32"):
+        saved = torch.load(out / "runs" / name / "last.state.pt", weights_only=True)["config"]
+        assert saved["precision"] == "fp32" and saved["iterations"] == 2

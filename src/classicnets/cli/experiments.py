@@ -29,6 +29,7 @@ def cmd_degradation(args: argparse.Namespace) -> int:
         out=args.out, dataset=args.dataset, depths=tuple(args.depths) if args.depths else None,
         budget=args.budget, seed=args.seed, data_dir=args.data_dir, subset=args.subset,
         iterations=args.iterations, device=args.device, progress=not args.no_progress,
+        extra={"precision": args.precision},
     )  # fmt: skip
     results = run_degradation(cfg, command=_command_line())
     for sentence in results["verdict"]["sentences"]:
@@ -86,6 +87,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "paper: depths 20-56, 64k iterations (for a GPU)")
     p.add_argument("--iterations", type=int, help="override the budget's iterations per network (the rate drops scale with it)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="auto: bf16 autocast where the CPU or GPU has bf16 units (as in train); fp32: the paper's arithmetic")
     p.set_defaults(func=cmd_degradation)
 
     p = esub.add_parser("identity", help="what a block returns when its last W and b are zero")
