@@ -17,6 +17,7 @@ from ..experiments import (
     run_identity,
     run_lenet_ablation,
 )
+from ..train.config import PRECISIONS
 from .output import console
 
 
@@ -87,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "paper: depths 20-56, 64k iterations (for a GPU)")
     p.add_argument("--iterations", type=int, help="override the budget's iterations per network (the rate drops scale with it)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: bf16 autocast where the CPU or GPU has bf16 units (as in train); fp32: the paper's arithmetic")
     p.set_defaults(func=cmd_degradation)
 

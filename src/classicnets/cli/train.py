@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..train import RECIPES, evaluate, make_config, predict, resume, train
-from ..train.config import SCHEDULES
+from ..train.config import PRECISIONS, SCHEDULES
 from ..train.distributed import is_main_process
 from ..train.evaluate import save_confusion_png
 
@@ -84,7 +84,7 @@ def _register_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--seed", type=int, help="seed of initialisation, order and augmentation (default 0)")
     run.add_argument("--eval-every", type=int, metavar="N", help="evaluate, log and save every N steps too")
     run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
-    run.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="bf16 autocast or fp32 (default auto)")
+    run.add_argument("--precision", choices=PRECISIONS, help="bf16 autocast or fp32 (default auto)")
     run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory (default: on CUDA)")
     run.add_argument("--compile", action="store_true", help="torch.compile the model")
     run.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")

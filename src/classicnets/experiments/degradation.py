@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -245,21 +245,21 @@ def _finished(run: Path, iterations: int) -> bool:
     return log.exists() and any(int(r["step"]) >= iterations for r in read_metrics(log))
 
 
-# Options that do not change what a run computes; any other difference means another experiment.
-_NOT_THE_PLAN = frozenset({"out", "data_dir", "download", "device", "threads", "compile", "tensorboard", "progress"})
-
-
 def check_same_plan(run: Path, plan: TrainConfig) -> None:
-    """Refuse to resume or reuse ``run`` if it was trained with another plan (budget, seed, ...)."""
+    """Refuse to resume or reuse ``run`` if it was trained with another plan (budget, seed, ...).
+
+    The plan is every option but the runtime ones (``RUNTIME_FIELDS``) and ``out``, except that
+    the length counts here: the budget fixes it.
+    """
+    from ..train import TrainConfig
     from ..train.checkpoint import STATE, read_state
+    from ..train.config import RUNTIME_FIELDS
 
-    def plain(values: dict[str, Any]) -> dict[str, Any]:
-        return json.loads(json.dumps(values))  # tuples -> lists on both sides
-
-    saved, wanted = plain(read_state(run / STATE)["config"]), plain(plan.to_dict())
-    differ = sorted(k for k in wanted.keys() - _NOT_THE_PLAN if saved.get(k) != wanted[k])
+    saved = TrainConfig.from_dict(read_state(run / STATE)["config"])
+    ignored = (RUNTIME_FIELDS | {"out"}) - {"epochs", "iterations"}
+    differ = [f.name for f in fields(TrainConfig) if f.name not in ignored and getattr(saved, f.name) != getattr(plan, f.name)]
     if differ:
-        what = ", ".join(f"{k} {saved.get(k)} (now {wanted[k]})" for k in differ)
+        what = ", ".join(f"{k} {getattr(saved, k)} (now {getattr(plan, k)})" for k in differ)
         raise ConfigError(f"{run} was trained with another plan: {what}; give a new --out, or delete that folder")
 
 
