@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..train import RECIPES, evaluate, make_config, predict, resume, train
-from ..train.config import PRECISIONS, SCHEDULES
+from ..train.config import PRECISIONS, SCHEDULES, TEST_EVALS
 from ..train.distributed import is_main_process
 from ..train.evaluate import save_confusion_png
 
@@ -83,6 +83,8 @@ def _register_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run = p.add_argument_group("run")
     run.add_argument("--seed", type=int, help="seed of initialisation, order and augmentation (default 0)")
     run.add_argument("--eval-every", type=int, metavar="N", help="evaluate, log and save every N steps too")
+    run.add_argument("--test-eval", choices=TEST_EVALS,
+                     help="evaluate the test split at every logging point, only when validation improves, or at the end")
     run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
     run.add_argument("--precision", choices=PRECISIONS, help="bf16 autocast or fp32 (default auto)")
     run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory (default: on CUDA)")

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 SCHEDULES = ("constant", "step", "piecewise", "cosine", "onecycle", "plateau")
 MILESTONE_UNITS = ("epoch", "step")
 PRECISIONS = ("auto", "fp32", "bf16")
+TEST_EVALS = ("every", "best", "end")
 DEFAULT_EPOCHS = 3  # when neither ``epochs`` nor ``iterations`` is given
 
 # Options that may change when a run is resumed: they do not alter what is computed
@@ -72,6 +73,7 @@ class TrainConfig:
     # the run
     seed: int = 0
     eval_every: int | None = None
+    test_eval: str = "every"
     device: str = "auto"
     precision: str = "auto"
     channels_last: bool | None = None
@@ -104,6 +106,8 @@ class TrainConfig:
         if self.crop_padding < 0:
             raise ConfigError(f"--crop-padding must be >= 0, got {self.crop_padding}")
         self._validate_schedule()
+        if self.test_eval not in TEST_EVALS:
+            raise ConfigError(f"--test-eval must be one of {', '.join(TEST_EVALS)}, got {self.test_eval!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not _DEVICE.match(self.device):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -48,3 +50,29 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     if precision == "bf16":
         return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+# glibc mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+@cache
+def keep_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse instead of returning it to the system.
+
+    By default glibc serves large blocks with ``mmap`` and unmaps them when freed, so a training
+    step that allocates and frees the same activation buffers every time pays for fresh, zeroed
+    pages on each step. Under ``torch.compile`` on a CPU that was 23,000 page faults per ResNet-20
+    step here, and a third of its time (``benchmarks/profile_step.py``; docs/benchmarks.md). This is
+    what preloading jemalloc or tcmalloc buys, done in-process. Returns whether it applied (glibc
+    on Linux only; elsewhere it does nothing). Called once per process, before training.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (e.g. musl)
+        return False
+    mmap_ok = libc.mallopt(_M_MMAP_THRESHOLD, 1 << 30)  # blocks up to 1 GiB come from the heap
+    trim_ok = libc.mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)  # and freed heap memory is kept
+    return bool(mmap_ok and trim_ok)

@@ -41,7 +41,7 @@ from .checkpoint import (
     save_weights,
 )
 from .config import TrainConfig
-from .device import autocast, choose_precision
+from .device import autocast, choose_precision, keep_freed_memory
 from .distributed import DistContext
 from .evaluate import SplitResult, evaluate_split, fit_data
 from .metrics import MetricsLog, ProgressBar, Record, Window
@@ -92,6 +92,21 @@ def resume(run_dir: str | Path, **changes: Any) -> TrainResult:
     return _run(replace(saved.with_runtime(**changes), out=str(run_dir)).validate(), resume_dir=run_dir)
 
 
+def make_sgd(model: nn.Module, config: TrainConfig) -> torch.optim.SGD:
+    """SGD with the config's momentum, Nesterov and weight decay. The fused kernel (one pass over
+    all parameters, CPU and CUDA) where this torch has it for the device, else the foreach one."""
+    kwargs: dict[str, Any] = {
+        "lr": config.lr,
+        "momentum": config.momentum,
+        "nesterov": config.nesterov,
+        "weight_decay": config.weight_decay,
+    }
+    try:
+        return torch.optim.SGD(model.parameters(), fused=True, **kwargs)
+    except (RuntimeError, TypeError):  # no fused SGD for this device or torch version
+        return torch.optim.SGD(model.parameters(), foreach=True, **kwargs)
+
+
 def _run(config: TrainConfig, resume_dir: Path | None) -> TrainResult:
     ctx = distributed.setup(config.device)
     try:
@@ -106,6 +121,7 @@ class _Training:
     def __init__(self, config: TrainConfig, ctx: DistContext, resume_dir: Path | None) -> None:
         self.config, self.ctx, self.out = config, ctx, Path(config.out)
         dev = ctx.device
+        keep_freed_memory()
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         if config.deterministic:
@@ -120,13 +136,7 @@ class _Training:
 
         self._load_data()
         self.model = self._build_model()
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(),
-            lr=config.lr,
-            momentum=config.momentum,
-            nesterov=config.nesterov,
-            weight_decay=config.weight_decay,
-        )
+        self.optimizer = make_sgd(self.model, config)
         self.steps_per_epoch = len(self.loader)
         self.total_steps = config.total_steps(self.steps_per_epoch)
         self.schedule = LRController(config, self.steps_per_epoch, self.total_steps)
@@ -260,7 +270,7 @@ class _Training:
                     epoch, start = divmod(self.step, self.steps_per_epoch)
                     for x, y in self.loader.epoch(epoch, start):
                         self._step(x, y, window)
-                        bar.advance(1, window.averages()[2])
+                        bar.advance(1, window.rate())
                         epoch_end = self.step % self.steps_per_epoch == 0
                         every = config.eval_every is not None and self.step % config.eval_every == 0
                         if epoch_end or every or self.step == self.total_steps:
@@ -288,24 +298,24 @@ class _Training:
         )
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, window: Window) -> None:
-        """One optimizer step; stops the run at once if the loss is not finite."""
+        """One optimizer step. Nothing is read back to the host here (``Window`` keeps the loss and
+        error on the device until the next logging point), except while the ResNet-110 warm-up
+        watches each batch's error."""
         self.lr_used = self.schedule.lr(self.step)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_used
         with autocast(self.ctx.device, self.precision):
             logits = self.train_model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=self.config.label_smoothing)
-        stats = torch.stack([loss.detach().float() * len(y), (logits.argmax(1) != y).sum().float()])
-        loss_sum, wrong = distributed.all_reduce_sum(stats, self.ctx).tolist()
-        images = len(y) * self.ctx.world_size
-        if not math.isfinite(loss_sum):
-            raise TrainingDiverged(self._divergence_message(self.step + 1, f"the loss is {loss_sum / images}"))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.step += 1
-        window.add(loss_sum, wrong, images)
-        self.schedule.observe_batch(wrong / images)
+        wrong = (logits.argmax(1) != y).sum()
+        images = len(y) * self.ctx.world_size
+        window.add(loss.detach() * len(y), wrong, images)
+        if self.schedule.warming:
+            self.schedule.observe_batch(distributed.all_reduce_sum(wrong.float(), self.ctx).item() / images)
 
     def _divergence_message(self, step: int, what: str) -> str:
         return (
@@ -334,15 +344,27 @@ class _Training:
         )
 
     def _log_point(self, window: Window, epoch_end: bool, log: MetricsLog | None) -> Record:
-        """Evaluate, log, and save ``last`` (and ``best`` if validation improved)."""
-        train_loss, train_error, images_per_s = window.averages()
-        val, test = self._evaluate("val"), self._evaluate("test")
+        """Check the window's losses, evaluate, log, and save ``last`` (and ``best`` if validation
+        improved). A non-finite loss since the last logging point stops the run before anything is
+        saved from it."""
+        per_step = distributed.all_reduce_sum(window.per_step(), self.ctx).tolist()  # the one host sync
+        bad = next((i for i, (loss_sum, _) in enumerate(per_step) if not math.isfinite(loss_sum)), None)
+        if bad is not None:
+            step = self.step - len(per_step) + bad + 1
+            raise TrainingDiverged(self._divergence_message(step, f"the loss is {per_step[bad][0]}"))
+        train_loss, train_error = window.averages(
+            (sum(r[0] for r in per_step), sum(r[1] for r in per_step)), window.images
+        )
+        last = self.step >= self.total_steps
+        val = self._evaluate("val")
         val_error = val.error if val is not None else None
         if epoch_end:
             self.schedule.observe_epoch(val_error)
         improved = val_error is not None and (self.best_val is None or val_error < self.best_val)
         if improved:
             self.best_val, self.best_step = val_error, self.step
+        policy = self.config.test_eval
+        test = self._evaluate("test") if policy == "every" or last or (policy == "best" and improved) else None
         record = Record(
             step=self.step,
             epoch=self.step / self.steps_per_epoch,
@@ -352,7 +374,7 @@ class _Training:
             val_error=val_error,
             test_error=test.error if test is not None else None,
             lr=self.lr_used,
-            images_per_s=images_per_s,
+            images_per_s=window.rate(),
             wall_time=self.wall_before + time.perf_counter() - self.started,
         )
         if not torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all():

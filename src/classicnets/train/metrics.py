@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -58,28 +59,40 @@ class Record:
 
 
 class Window:
-    """Sums over the training steps since the last logging point."""
+    """Sums over the training steps since the last logging point.
+
+    Each step adds its summed loss and count of wrong predictions as a tensor on the training
+    device, without reading it back: the host waits for the device only when ``sums`` is called,
+    at a logging point. ``images`` and the clock are host-side, so ``rate`` never waits.
+    """
 
     def __init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         """Start a new window now."""
-        self.loss_sum = 0.0
-        self.wrong = 0.0
+        self.steps: list[torch.Tensor] = []  # one [loss_sum, wrong] per step
         self.images = 0
         self.started = time.perf_counter()
 
-    def add(self, loss_sum: float, wrong: float, images: int) -> None:
-        """Count one step: summed loss, wrong predictions and images (over all ranks)."""
-        self.loss_sum += loss_sum
-        self.wrong += wrong
+    def add(self, loss_sum: torch.Tensor, wrong: torch.Tensor, images: int) -> None:
+        """Count one step: its summed loss and wrong predictions (device tensors) and its images."""
+        self.steps.append(torch.stack([loss_sum.detach().float(), wrong.detach().float()]))
         self.images += images
 
-    def averages(self) -> tuple[float, float, float]:
-        """(mean loss, error, images per second) over the window."""
-        n = max(self.images, 1)
-        return self.loss_sum / n, self.wrong / n, self.images / max(time.perf_counter() - self.started, 1e-9)
+    def per_step(self) -> torch.Tensor:
+        """The window's steps as a ``steps x 2`` tensor (loss sum, wrong) on the device."""
+        return torch.stack(self.steps) if self.steps else torch.zeros(0, 2)
+
+    def rate(self) -> float:
+        """Images per second since the window started (no device sync)."""
+        return self.images / max(time.perf_counter() - self.started, 1e-9)
+
+    @staticmethod
+    def averages(totals: tuple[float, float], images: int) -> tuple[float, float]:
+        """(mean loss, error) from the window's summed loss and wrong predictions."""
+        n = max(images, 1)
+        return totals[0] / n, totals[1] / n
 
 
 class MetricsLog:
