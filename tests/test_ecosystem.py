@@ -13,6 +13,7 @@ from safetensors.torch import save_file
 import classicnets as cn
 from classicnets.errors import CheckpointError, UserError
 from classicnets.export import export_onnx
+from classicnets.factory import WeightsAdapted
 from classicnets.weights import shipped
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,10 +40,36 @@ def test_weights_from_a_local_torchvision_file(tv_resnet18, suffix):
 
 def test_pretrained_weights_adapt_to_classes_and_grayscale(tv_resnet18):
     theirs, folder = tv_resnet18
-    m = cn.create_model("resnet18", weights=str(folder / "resnet18.pth"), num_classes=10, in_chans=1)
+    with pytest.warns(WeightsAdapted) as caught:
+        m = cn.create_model("resnet18", weights=str(folder / "resnet18.pth"), num_classes=10, in_chans=1)
     assert m.fc.out_features == 10
     assert torch.equal(m.conv1.weight, theirs.conv1.weight.sum(1, keepdim=True))
     assert torch.equal(m.layer3[0].conv1.weight, theirs.layer3[0].conv1.weight)
+    (line,) = [str(w.message) for w in caught]  # what was reset, in one line
+    assert "\n" not in line and "fc.weight, fc.bias kept fresh" in line and "conv1.weight summed over RGB" in line
+
+
+def test_only_the_declared_layers_adapt_everything_else_must_fit():
+    torch.manual_seed(0)
+    state = torchvision.models.vgg11(weights=None).state_dict()
+    with pytest.raises(CheckpointError) as err:  # the CIFAR head reshapes all three FC layers
+        cn.create_model("vgg11", head="cifar", num_classes=10, weights=state)
+    message = str(err.value)
+    assert "classifier.0.weight (4096, 25088) for (512, 512)" in message and "classifier.3.weight" in message
+    assert "do not fit vgg11" in message and "\n" not in message
+    model = cn.create_model("vgg11", num_classes=0, weights=state)  # a headless model drops the classifier
+    assert torch.equal(model.classifier[3].weight, state["classifier.3.weight"])
+    state["features.3.weight"] = state["features.3.weight"][:, :32]  # any other mismatch is named
+    with pytest.raises(CheckpointError, match=r"features\.3\.weight \(128, 32, 3, 3\) for \(128, 64, 3, 3\)"):
+        cn.create_model("vgg11", weights=state)
+
+
+def test_loading_weights_updates_the_pretrained_cfg():
+    model = cn.create_model("lenet5", pretrained=True)
+    cfg = model.pretrained_cfg
+    assert cfg.weights == "classicnets" and cfg.classes == tuple("0123456789") and cfg.dataset == "mnist"
+    assert (cfg.image_size, cfg.fit, cfg.input_size) == ((28, 28), "pad", (1, 32, 32))
+    assert cfg.mean != cn.create_model("lenet5").pretrained_cfg.mean  # the training split's own statistics
 
 
 def test_torchvision_weights_are_read_with_weights_only(monkeypatch, tv_resnet18):
@@ -101,10 +128,22 @@ def test_features_only_returns_each_stage(name, chans):
     info = cn.model_info(name)
     with torch.no_grad():
         feats = m(torch.randn(1, *info.input_size))
-    assert [f.shape[1] for f in feats] == chans == [i["num_chs"] for i in m.feature_info]
+    assert [f.shape[1] for f in feats] == chans == m.feature_info.channels()
     side = info.input_size[1]
     if info.family in ("vgg", "resnet"):  # padded convs: each stage is exactly side / reduction
-        assert [f.shape[-1] for f in feats] == [side // i["reduction"] for i in m.feature_info]
+        assert [f.shape[-1] for f in feats] == [side // r for r in m.feature_info.reduction()]
+
+
+def test_features_only_out_indices_as_timm():
+    m = cn.create_model("resnet50", features_only=True, out_indices=(1, -1)).eval()
+    assert m.feature_info.channels() == [512, 2048] and m.feature_info.reduction() == [8, 32]
+    with torch.no_grad():
+        feats = m(torch.randn(1, 3, 224, 224))
+    assert [tuple(f.shape[1:]) for f in feats] == [(512, 28, 28), (2048, 7, 7)]
+    with pytest.raises(UserError, match="out_indices must pick among the model's 4 stages"):
+        cn.create_model("resnet50", features_only=True, out_indices=(4,))
+    with pytest.raises(UserError, match="out_indices needs features_only=True"):
+        cn.create_model("resnet50", out_indices=(1,))
 
 
 def test_torch_hub_local_entry_points():
@@ -128,7 +167,7 @@ def test_pretrained_without_shipped_weights_says_so():
 def test_onnx_export_matches_pytorch(tmp_path, name):
     torch.manual_seed(0)
     model = cn.create_model(name)
-    result = export_onnx(model, cn.model_info(name).input_size, tmp_path / f"{name}.onnx")
+    result = export_onnx(model, tmp_path / f"{name}.onnx")
     assert result.path.stat().st_size > 100_000
     assert result.max_abs_diff is not None and result.max_abs_diff < 1e-4
 
@@ -161,3 +200,30 @@ def test_predict_with_shipped_weights(tmp_path, capsys, name):
     assert main(["predict", name, str(tmp_path / "digit.png"), "--topk", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("digit.png") and lines[1].split()[-1] == "7"  # "  99.87%  7"
+
+
+def test_onnx_file_carries_the_preprocessing(tmp_path):
+    import json
+
+    import numpy as np
+    import onnxruntime as ort
+    from PIL import Image
+
+    from classicnets.train import predict
+
+    digit = Image.new("L", (28, 28))
+    digit.paste(255, (12, 4, 16, 24))  # a "1"
+    digit.save(tmp_path / "one.png")
+    export_onnx(cn.create_model("lenet5", pretrained=True), tmp_path / "lenet5.onnx")
+    session = ort.InferenceSession(str(tmp_path / "lenet5.onnx"), providers=["CPUExecutionProvider"])
+    meta = session.get_modelmeta().custom_metadata_map
+    # an onnxruntime user, with nothing but the file: scale to image_size, pad to input_size, normalise
+    h, w = json.loads(meta["image_size"])
+    _, ih, iw = json.loads(meta["input_size"])
+    assert meta["fit"] == "pad" and json.loads(meta["classes"]) == list("0123456789")
+    pixels = np.asarray(Image.open(tmp_path / "one.png").resize((w, h)), dtype=np.float32) / 255
+    pixels = np.pad(pixels, (((ih - h) // 2,) * 2, ((iw - w) // 2,) * 2))
+    x = ((pixels - json.loads(meta["mean"])[0]) / json.loads(meta["std"])[0])[None, None].astype(np.float32)
+    (logits,) = session.run(None, {"input": x})
+    ours = predict("lenet5", [tmp_path / "one.png"], topk=1, device="cpu")[0][0][0]
+    assert json.loads(meta["classes"])[int(logits.argmax())] == ours

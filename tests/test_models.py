@@ -3,6 +3,8 @@ and the lecture's identity claim."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 import torchvision
@@ -12,7 +14,7 @@ import classicnets as cn
 from classicnets.errors import UnknownNameError
 from classicnets.models.lenet import C3_TABLE, rbf_codes
 from classicnets.models.resnet import BasicBlock, Bottleneck, PadShortcut
-from classicnets.registry import get_builder
+from classicnets.registry import builder
 
 ALL = cn.list_models()
 
@@ -133,15 +135,6 @@ def test_feature_pyramid_shapes():
 
 # ---- the lecture's identity claim: a[l+2] = g(a[l]) = a[l] when F's last W and b are zero ----
 
-def _zero_last(block: BasicBlock | Bottleneck) -> None:
-    conv, norm = block.last_layers()
-    with torch.no_grad():
-        target = norm if isinstance(norm, nn.BatchNorm2d) else conv
-        target.weight.zero_()
-        if target.bias is not None:
-            target.bias.zero_()
-
-
 @pytest.mark.parametrize("batch_norm", [True, False])
 @pytest.mark.parametrize("kind", ["A", "B", "C"])
 @pytest.mark.parametrize("block_cls", [BasicBlock, Bottleneck])
@@ -149,7 +142,7 @@ def test_residual_block_with_zeroed_last_layer_is_identity(block_cls, kind, batc
     torch.manual_seed(0)
     channels = 16 * block_cls.expansion
     block = block_cls(channels, 16, 1, shortcut=kind, batch_norm=batch_norm).eval()
-    _zero_last(block)
+    block.zero_init_last()
     x = torch.rand(3, channels, 8, 8) * 5  # any non-negative input (the output of a ReLU)
     out = block(x)
     if kind == "C":  # a projection on every block is not the identity, even with F = 0
@@ -162,7 +155,7 @@ def test_residual_block_with_zeroed_last_layer_is_identity(block_cls, kind, batc
 def test_plain_block_with_zeroed_last_layer_returns_zero(batch_norm):
     torch.manual_seed(0)
     block = BasicBlock(16, 16, 1, shortcut=None, batch_norm=batch_norm).eval()
-    _zero_last(block)
+    block.zero_init_last()
     x = torch.rand(3, 16, 8, 8) * 5
     assert torch.equal(block(x), torch.zeros_like(x))  # g(b) = relu(0) = 0: the input is lost
 
@@ -183,8 +176,23 @@ def test_option_a_shortcut_subsamples_and_pads_zero_channels():
 def test_shape_changing_block_needs_ws_for_options_b_and_c_only():
     assert isinstance(BasicBlock(16, 32, 2, shortcut="A").downsample, PadShortcut)
     assert n_params(BasicBlock(16, 32, 2, shortcut="B").downsample) == 16 * 32 + 2 * 32
-    assert isinstance(BasicBlock(16, 16, 1, shortcut="B").downsample, nn.Identity)
+    assert BasicBlock(16, 16, 1, shortcut="B").downsample is None  # a[l] is added as it is
     assert n_params(BasicBlock(16, 16, 1, shortcut="C").downsample) == 16 * 16 + 2 * 16
+
+
+@pytest.mark.parametrize(
+    "shortcut,changes,path",
+    [("A", False, "identity"), ("A", True, "zero-pad"), ("B", False, "identity"), ("B", True, "projection"),
+     ("C", False, "projection"), (None, False, "none"), (None, True, "none")],
+)  # fmt: skip
+def test_block_knows_its_shortcut_and_reads_as_the_equation(shortcut, changes, path):
+    torch.manual_seed(0)
+    block = BasicBlock(16, 32 if changes else 16, 2 if changes else 1, shortcut=shortcut).eval()
+    assert block.shortcut_kind == shortcut and block.shortcut_path() == path and block.residual == (shortcut is not None)
+    x = torch.rand(2, 16, 8, 8)
+    with torch.no_grad():
+        expected = block.residual_branch(x) + (block.shortcut(x) if block.residual else 0)
+        assert torch.equal(block(x), torch.relu(expected))  # a[l+2] = g(F(a[l]) + shortcut(a[l]))
 
 
 @pytest.mark.parametrize("plain,res", [("plain20", "resnet20"), ("plain56", "resnet56"), ("plain34", "resnet34")])
@@ -195,8 +203,9 @@ def test_plain_and_residual_twins_differ_only_in_shortcut(plain, res):
     blocks_p = [m for m in p.modules() if isinstance(m, BasicBlock)]
     blocks_r = [m for m in r.modules() if isinstance(m, BasicBlock)]
     assert len(blocks_p) == len(blocks_r) > 0
-    assert all(b.shortcut is None and b.downsample is None for b in blocks_p)
-    assert all(b.shortcut is not None and b.downsample is not None for b in blocks_r)
+    assert all(b.shortcut_kind is None and not b.residual and b.downsample is None for b in blocks_p)
+    assert all(b.shortcut_kind == r.layer1[0].shortcut_kind and b.residual for b in blocks_r)
+    assert any(b.downsample is not None for b in blocks_r)  # where the shape changes
     assert cn.create_model(res, shortcut=None).state_dict().keys() == p.state_dict().keys()
 
 
@@ -254,6 +263,66 @@ def test_model_info_cites_paper_and_deviations():
     for name in ALL:
         info = cn.model_info(name)
         assert info.paper and info.year and info.params.source and info.deviations
-        assert f"model_info({name!r}).deviations" in get_builder(name).__doc__.replace('"', "'")
+        entry = builder(name)
+        assert entry.__name__ == name  # written as `def name(...)` in its family's file (grep finds it)
+        assert f"def {name}(" in inspect.getsource(inspect.getmodule(entry))
+        assert f"model_info({name!r}).deviations" in entry.__doc__.replace('"', "'")
     assert cn.model_info("resnet20").error.value == 8.75
     assert cn.model_info("vgg16").to_dict()["params"]["value"] == 138_357_544
+
+
+# ---- the timm contract ----
+
+
+@pytest.mark.parametrize("name", ["lenet5", "lenet5_modern", "alexnet", "alexnet_owt", "vgg11", "resnet18", "resnet50", "resnet20"])
+def test_num_classes_zero_gives_pooled_features_as_timm(name):
+    info = cn.model_info(name)
+    torch.manual_seed(0)
+    model = cn.create_model(name).eval()
+    x = torch.randn(1, *info.input_size)
+    with torch.no_grad():
+        features = model.forward_head(model.forward_features(x), pre_logits=True)
+        assert features.shape == (1, model.head_hidden_size)
+        assert model.forward_features(x).shape[1] == model.num_features
+        model.reset_classifier(0)
+        assert isinstance(model.get_classifier(), nn.Identity) and model.num_classes == 0
+        assert torch.equal(model(x), features)
+        headless = cn.create_model(name, num_classes=0).eval()
+        assert headless(x).shape == (1, model.head_hidden_size)
+        assert isinstance(headless.get_classifier(), nn.Identity)
+
+
+def test_num_features_and_head_width_per_family():
+    widths = {name: (cn.create_model(name).num_features, cn.create_model(name).head_hidden_size)
+              for name in ("lenet5", "alexnet", "vgg16", "resnet50", "resnet20")}  # fmt: skip
+    assert widths == {"lenet5": (120, 84), "alexnet": (256, 4096), "vgg16": (512, 4096), "resnet50": (2048, 2048),
+                      "resnet20": (64, 64)}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [({"num_classes": -1}, "num_classes must be a whole number >= 0, got -1"),
+     ({"in_chans": 0}, "in_chans must be a whole number >= 1, got 0"),
+     ({"in_chans": 2.5}, "in_chans must be a whole number >= 1, got 2.5"),
+     ({"num_classes": True}, "num_classes must be a whole number >= 0, got True"),
+     ({"no_such_argument": 1}, "cannot build resnet20")],
+)  # fmt: skip
+def test_create_model_checks_its_arguments(kwargs, message):
+    with pytest.raises(cn.UserError, match=message.replace("(", r"\(")):
+        cn.create_model("resnet20", **kwargs)
+
+
+def test_every_model_has_a_pretrained_cfg():
+    for name in ALL:
+        cfg = cn.create_model(name).pretrained_cfg if cn.model_info(name).depth < 100 else None
+        if cfg is None:
+            continue
+        info = cn.model_info(name)
+        assert cfg.architecture == name and cfg.input_size == info.input_size and cfg.num_classes == info.num_classes
+        assert len(cfg.mean) == len(cfg.std) == info.input_size[0] and cfg.weights == "untrained"
+    imagenet = cn.create_model("resnet18").pretrained_cfg
+    assert imagenet.fit == "crop" and imagenet.crop_pct == 0.875 and imagenet.mean == (0.485, 0.456, 0.406)
+    lenet = cn.create_model("lenet5").pretrained_cfg
+    assert (lenet.image_size, lenet.fit, lenet.input_size) == ((28, 28), "pad", (1, 32, 32))
+    gray = cn.create_model("resnet18", in_chans=1).pretrained_cfg
+    assert gray.input_size == (1, 224, 224) and len(gray.mean) == 1

@@ -263,11 +263,13 @@ BAD_INPUT = [  # (case, argv, the message says); placeholders are made by `place
     ("predict-missing-image", ["predict", "{run}", "{empty}/absent.png"], "cannot read image {empty}/absent.png"),
     ("predict-not-an-image", ["predict", "{run}", "{file}"], "cannot read image {file}: cannot identify image file"),
     ("predict-not-a-run", ["predict", "{empty}", "{image}"], "no best.safetensors or last.safetensors in {empty}"),
+    ("predict-model-without-shipped-weights", ["predict", "resnet32", "{image}"],
+     "classicnets ships no pretrained weights for 'resnet32' (it has: lenet5, lenet5_modern, resnet20)"),
     ("resume-not-a-run", ["train", "--resume", "{empty}"], "no training state at {empty}/last.state.pt"),
-    ("predict-weights-of-another-model", ["predict", "{foreign}", "{image}"], "does not fit lenet5_modern"),
+    ("predict-weights-of-another-model", ["predict", "{foreign}", "{image}"], "do not fit lenet5_modern"),
     ("predict-edited-metadata", ["predict", "{edited}", "{image}"], "cannot rebuild lenet5_modern from its metadata"),
     ("eval-other-number-of-classes", ["eval", "{run}", "--dataset", "folder:{two}"], "has 2 classes but the model was trained on 10"),
-    ("resume-as-another-model", ["train", "lenet5", "--resume", "{run}"], "cannot change MODEL when resuming"),
+    ("resume-as-another-model", ["train", "lenet5", "--resume", "{run}"], "cannot change MODEL 'lenet5' (the run has 'lenet5_modern') when resuming"),
     ("resume-weights-of-another-run", ["train", "--resume", "{mixed}"], "does not match last.state.pt"),
 ]  # fmt: skip
 

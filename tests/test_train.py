@@ -26,6 +26,7 @@ from PIL import Image
 from torch import nn
 
 from classicnets import registry
+from classicnets.models import ClassicNet
 from classicnets.cli import main
 from classicnets.data import load_dataset
 from classicnets.errors import CheckpointError, ConfigError, UnknownNameError
@@ -220,8 +221,10 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path: Path) -> None:
     ]
 
 
-class TinyDropoutNet(nn.Module):
+class TinyDropoutNet(ClassicNet):
     """A small model with dropout, so that an exact resume needs the saved RNG state."""
+
+    first_conv_name, classifier_name = "net.0", "net.4"
 
     def __init__(self, num_classes: int = 10, in_chans: int = 1) -> None:
         super().__init__()
@@ -382,9 +385,25 @@ def test_run_folder_rules(digits_run: Path, capsys: pytest.CaptureFixture[str]) 
     assert main(["train", "lenet5_modern", *QUICK, "--out", str(digits_run)]) == 2
     assert "already holds a run" in one_line_error(capsys.readouterr().err)
     assert main(["train", "--resume", str(digits_run), "--lr", "0.5"]) == 2
-    assert "cannot change --lr when resuming" in one_line_error(capsys.readouterr().err)
+    assert "cannot change --lr 0.5 (the run has 0.05) when resuming" in one_line_error(capsys.readouterr().err)
     assert main(["train", "--resume", str(digits_run)]) == 2
     assert "already finished" in one_line_error(capsys.readouterr().err)
+
+
+def test_the_same_command_with_resume_added_continues_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """As with timm's and Lightning's scripts: re-run the command, add --resume; only what differs is refused."""
+    out = tmp_path / "run"
+    command = ["train", "lenet5_modern", "--dataset", "digits", "--out", str(out), "--lr", "0.02", "--threads", "1",
+               "--no-progress", "--batch-size", "32"]  # fmt: skip
+    assert main([*command, "--iterations", "10"]) == 0
+    assert main([*command, "--iterations", "20", "--resume", str(out)]) == 0  # same options, a longer run
+    assert read_state(out / STATE)["step"] == 20
+    capsys.readouterr()
+    assert main([*command[:-2], "--batch-size", "64", "--weight-decay", "0", "--iterations", "30", "--resume", str(out)]) == 2
+    message = one_line_error(capsys.readouterr().err)
+    assert "--batch-size 64 (the run has 32)" in message and "--weight-decay 0.0 (the run has 0.0005)" in message
+    assert main(["train", "--resume", str(out), "--out", str(tmp_path / "elsewhere")]) == 2
+    assert "is not the run folder being resumed" in one_line_error(capsys.readouterr().err)
 
 
 def test_divergence_stops_at_once_and_keeps_last_good_checkpoint(

@@ -10,12 +10,46 @@ The API people import::
 
 Training, data, experiments and weights live in ``classicnets.train``, ``classicnets.data``,
 ``classicnets.experiments`` and ``classicnets.weights``.
+
+The names below load on first use (PEP 562), so that importing a low layer such as
+``classicnets.registry`` or ``classicnets.errors`` does not pull in every model family.
 """
 
-from .errors import UserError
-from .inspect import compare, summary
-from .registry import ModelInfo, Published, create_model, list_models, model_info
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["ModelInfo", "Published", "UserError", "compare", "create_model", "list_models", "model_info", "summary"]
+# public name -> the module that defines it
+_EXPORTS = {
+    "create_model": "factory",
+    "list_models": "factory",
+    "model_info": "factory",
+    "ModelInfo": "registry",
+    "Published": "registry",
+    "UserError": "errors",
+    "summary": "inspect",
+    "compare": "inspect",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .errors import UserError
+    from .factory import create_model, list_models, model_info
+    from .inspect import compare, summary
+    from .registry import ModelInfo, Published
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'classicnets' has no attribute {name!r}")
+    value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from rich.console import Console
 from .data import find_data, load_dataset
 from .inspect import compare, trace
 from .inspect.trace import layer_kind
+from .train import make_config, read_metrics, train
 
 CASE_STUDIES = ("lenet5", "alexnet", "vgg16", "resnet34", "resnet20")
 
@@ -81,8 +83,6 @@ def plot_curves(metrics: list[dict], path: Path, title: str) -> None:
 
 def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs: int = 4,
              console: Console | None = None) -> DemoResult:  # fmt: skip
-    from .train import make_config, read_metrics, train
-
     console = console or Console()
     out = Path(out)
     console.rule("[bold]1. The case studies, side by side")
@@ -96,8 +96,6 @@ def run_demo(out: str | Path = "runs/demo", data_dir: str | None = None, epochs:
     console.rule(f"[bold]2. LeNet-5 (1998) trained on {dataset} ({why})")
     run = out / f"lenet5-{dataset}"
     if run.exists():  # a fresh run each time: the demo should show training, not resume it
-        import shutil
-
         shutil.rmtree(run)
     config = make_config("lenet5", dataset, str(run), recipe="lenet5", data_dir=data_dir, epochs=epochs)
     train_images = len(load_dataset(dataset, data_dir).train)  # from the tensor cache: about 0.1 s

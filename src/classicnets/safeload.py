@@ -1,6 +1,6 @@
 """Reading files that may come from anyone, without ever running code from them: safetensors
 (tensors and a JSON header), and ``torch.load`` with ``weights_only=True``. Every failure is one
-``CheckpointError`` line. ``mismatch`` says in one line how a state dict fails to fit a model."""
+``CheckpointError`` line. Fitting tensors to a model is ``weights.load_state``'s job."""
 
 from __future__ import annotations
 
@@ -42,16 +42,3 @@ def load_weights_only(path: Path, what: str) -> Any:
         ) from None
     except Exception as e:  # a truncated or foreign file: zip and pickle errors of many types
         raise CheckpointError(f"{path}: corrupt or truncated {what} ({one_line(e)})") from None
-
-
-def mismatch(expected: dict[str, torch.Tensor], found: dict[str, torch.Tensor]) -> str | None:
-    """One line on how ``found`` differs from ``expected`` in names or shapes, or ``None``."""
-    missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
-    if missing:
-        return f"{len(missing)} tensor(s) missing, e.g. {missing[0]!r}"
-    if extra:
-        return f"{len(extra)} unexpected tensor(s), e.g. {extra[0]!r}"
-    for k, v in expected.items():
-        if v.shape != found[k].shape:
-            return f"{k!r} has shape {tuple(found[k].shape)}, expected {tuple(v.shape)}"
-    return None

@@ -12,10 +12,11 @@ from ..train import load_run
 def cmd_export(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     out = Path(args.output) if args.output else run.path.with_suffix(".onnx")
-    result = export_onnx(run.model, run.meta.input_size, out, check=not args.no_check)
+    result = export_onnx(run.model, out, check=not args.no_check)
     print(f"wrote {result.path} ({result.path.stat().st_size / 1e6:.1f} MB)")
     if result.max_abs_diff is not None:
         print(f"onnxruntime vs PyTorch on a random batch: max |difference| = {result.max_abs_diff:.2e}")
+    print("preprocessing (mean, std, sizes, classes) is in the file's metadata_props")
     return 0
 
 

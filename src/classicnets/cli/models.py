@@ -7,7 +7,7 @@ import json
 
 from rich.table import Table
 
-from ..registry import list_models, model_info
+from ..factory import list_models, model_info
 from .output import console
 
 

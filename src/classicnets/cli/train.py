@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import ConfigError
 from ..train import RECIPES, evaluate, make_config, predict, resume, train
-from ..train.config import PRECISIONS, SCHEDULES, TEST_EVALS
+from ..train.config import TrainConfig
 from ..train.distributed import is_main_process
 from ..train.evaluate import save_confusion_png
 
@@ -31,69 +32,67 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_predict(sub)
 
 
+GROUPS = {"run": "run", "data": "data", "length": "length (one of)", "optimizer": "optimizer and schedule"}
+POSITIONAL = ("model",)  # TrainConfig fields given without a flag
+
+
 def _register_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "train",
         help="train a model on a dataset",
         description="Train MODEL on a dataset into the run folder --out (metrics.jsonl, last/best.safetensors, "
         "last.state.pt). Under torchrun every process trains on its shard and --batch-size stays the global batch. "
-        f"Recipes: {', '.join(RECIPES)}; options you give override the recipe's.",
+        f"Recipes: {', '.join(RECIPES)}; options you give override the recipe's, and the defaults shown are "
+        "those without a recipe. The same command with --resume DIR added continues that run, when its options "
+        "match the run's.",
         argument_default=argparse.SUPPRESS,
     )
-    p.add_argument("model", nargs="?", help="model name (see 'classicnets list'); not needed with --resume")
-    p.add_argument("--dataset", help="mnist, fashion-mnist, cifar10, cifar100, digits or folder:PATH")
-    p.add_argument("--out", help="run folder to create")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR exactly where it stopped")
-    p.add_argument("--recipe", choices=list(RECIPES), help="a paper's training recipe")
-    data = p.add_argument_group("data")
-    data.add_argument("--data-dir", help="folder holding the datasets (default: the usual places)")
-    data.add_argument("--download", action="store_true", help="download the dataset if missing")
-    data.add_argument("--val-size", type=_count_or_fraction, help="validation images (count or fraction; 0: none)")
-    data.add_argument("--split-seed", type=int, help="seed of the train/validation split (default 0)")
-    data.add_argument("--subset", type=int, metavar="N", help="train on N training images only (quick runs)")
-    data.add_argument("--input-size", type=int, metavar="H", help="input side instead of the model card's")
-    data.add_argument("--crop-padding", type=int, metavar="P", help="random crops after P pixels of padding")
-    data.add_argument("--hflip", action=argparse.BooleanOptionalAction, help="random horizontal flips")
-    data.add_argument(
-        "--model-arg",
-        dest="model_args",
-        action="append",
-        type=_key_value,
-        metavar="KEY=VALUE",
-        help="keyword argument for the model builder, e.g. head=cifar (repeatable)",
-    )
-    length = p.add_argument_group("length (one of)")
-    length.add_argument("--epochs", type=int, help="passes over the training data (default 3)")
-    length.add_argument("--iterations", type=int, help="optimizer steps")
-    opt = p.add_argument_group("optimizer and schedule")
-    opt.add_argument("--batch-size", type=int, help="global batch size (default 64)")
-    opt.add_argument("--lr", type=float, help="base (peak) learning rate (default 0.05)")
-    opt.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    opt.add_argument("--nesterov", action=argparse.BooleanOptionalAction, help="Nesterov momentum (default on)")
-    opt.add_argument("--weight-decay", type=float, help="L2 weight decay (default 5e-4)")
-    opt.add_argument("--label-smoothing", type=float, help="label smoothing (default 0)")
-    opt.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule (default onecycle)")
-    opt.add_argument("--milestones", type=float, nargs="+", help="step/piecewise boundaries (see --milestone-unit)")
-    opt.add_argument("--milestone-unit", choices=("epoch", "step"), help="unit of --milestones (default epoch)")
-    opt.add_argument("--gamma", type=float, help="rate factor at each milestone or plateau (default 0.1)")
-    opt.add_argument("--lr-factors", type=float, nargs="+", help="piecewise: rate factor of each segment")
-    opt.add_argument("--plateau-patience", type=int, help="plateau: epochs without improvement (default 5)")
-    opt.add_argument("--warmup-lr", type=float, help="rate until the training error falls below --warmup-until-error")
-    opt.add_argument("--warmup-until-error", type=float, help="warm-up ends below this training error (default 0.8)")
-    run = p.add_argument_group("run")
-    run.add_argument("--seed", type=int, help="seed of initialisation, order and augmentation (default 0)")
-    run.add_argument("--eval-every", type=int, metavar="N", help="evaluate, log and save every N steps too")
-    run.add_argument("--test-eval", choices=TEST_EVALS,
-                     help="evaluate the test split at every logging point, only when validation improves, or at the end")
-    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (default auto)")
-    run.add_argument("--precision", choices=PRECISIONS, help="bf16 autocast or fp32 (default auto)")
-    run.add_argument("--channels-last", action=argparse.BooleanOptionalAction, help="NHWC memory (default: on CUDA)")
-    run.add_argument("--compile", action="store_true", help="torch.compile the model")
-    run.add_argument("--threads", type=int, help="CPU threads (torch.set_num_threads)")
-    run.add_argument("--deterministic", action="store_true", help="deterministic kernels (exact resume on CUDA)")
-    run.add_argument("--tensorboard", action="store_true", help="also log to DIR/tensorboard")
-    run.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    add_config_options(p)
     p.set_defaults(func=_train)
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per ``TrainConfig`` field: the flag from its name, the type and default from the
+    field, the help (and any choices or metavar) from its metadata. Nothing is typed twice."""
+    hints = get_type_hints(TrainConfig)
+    groups = {key: parser.add_argument_group(title) for key, title in GROUPS.items()}
+    for f in fields(TrainConfig):
+        meta = dict(f.metadata)
+        help_text, group = meta.pop("help"), groups[meta.pop("group")]
+        if f.name in POSITIONAL:
+            group.add_argument(f.name, nargs="?", help=help_text + "; not needed with --resume")
+            continue
+        flag, kind = "--" + f.name.replace("_", "-"), hints[f.name]
+        if f.name == "model_args":
+            group.add_argument("--model-arg", dest=f.name, action="append", type=_key_value, help=help_text, **meta)
+        elif kind is bool:
+            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                               help=help_text + _shown_default(f.default), **meta)  # fmt: skip
+        elif get_origin(kind) is tuple:
+            group.add_argument(flag, dest=f.name, type=float, nargs="+", help=help_text, **meta)
+        else:
+            if f.name == "recipe":
+                meta["choices"] = list(RECIPES)
+            default = None if f.default is MISSING else f.default
+            group.add_argument(flag, dest=f.name, type=_parser_for(kind), help=help_text + _shown_default(default), **meta)
+
+
+def _shown_default(default: Any) -> str:
+    if default is None:
+        return ""
+    if isinstance(default, bool):
+        return f" (default: {'on' if default else 'off'})"
+    return f" (default {default:g})" if isinstance(default, float) else f" (default {default})"
+
+
+def _parser_for(kind: Any) -> Any:
+    """The argparse ``type`` of a field's annotation: its one concrete type, or a count-or-fraction."""
+    options = [t for t in get_args(kind) if t is not type(None)] or [kind]
+    if set(options) == {int, float}:
+        return _count_or_fraction
+    (single,) = options
+    return single
 
 
 def _count_or_fraction(text: str) -> int | float:
@@ -123,8 +122,9 @@ def _train(args: argparse.Namespace) -> int:
     model = options.pop("model", None)
     if "resume" in options:
         run_dir = options.pop("resume")
-        if "out" in options:
-            raise ConfigError("give --resume DIR alone: the run folder is DIR")
+        out = options.pop("out", None)
+        if out is not None and Path(out).resolve() != Path(run_dir).resolve():
+            raise ConfigError(f"--out {out} is not the run folder being resumed ({run_dir}); drop --out or make them equal")
         result = resume(run_dir, **({"model": model} if model else {}), **options)
     else:
         dataset, out = options.pop("dataset", None), options.pop("out", None)

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ..errors import ConfigError, DataError
-from ..registry import suggest
+from ..errors import ConfigError, DataError, UnknownNameError
 from . import cifar
 from .cache import cached, fingerprint
 from .core import DataWarning, ImageData, RawData, channel_stats, hold_out
@@ -95,7 +94,7 @@ def list_datasets() -> list[str]:
 def _named(name: str) -> NamedDataset:
     key = name.strip().lower()
     if key not in NAMED:
-        raise suggest("dataset", name, list_datasets(), LISTING)
+        raise UnknownNameError.nearest("dataset", name, list_datasets(), LISTING)
     return NAMED[key]
 
 

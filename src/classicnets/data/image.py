@@ -135,16 +135,32 @@ def _luma(images: torch.Tensor) -> torch.Tensor:
     return ((images.to(torch.int32) * weights).sum(dim=-3, keepdim=True) + 32768).bitwise_right_shift(16).to(torch.uint8)
 
 
-def fit_size(images: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
-    """uint8 N x C x H x W to the target (H, W): zero-pad when larger by an even margin in both dims
-    and less than twice as large (MNIST 28 -> 32), else resize (antialiased bilinear, aspect ignored)."""
-    th, tw = pair(size)
-    h, w = images.shape[-2:]
+def fit_rule(size: tuple[int, int], target: tuple[int, int]) -> str:
+    """How images of ``size`` (H, W) become ``target``: "none" when equal; "pad" (a zero border) when
+    the target is larger by an even margin in both dims and less than twice as large (MNIST 28 ->
+    LeNet's 32, as LeCun did); "resize" otherwise (antialiased bilinear, aspect ignored)."""
+    (h, w), (th, tw) = size, target
     dh, dw = th - h, tw - w
     if dh == dw == 0:
-        return images
+        return "none"
     if dh >= 0 and dw >= 0 and dh % 2 == 0 and dw % 2 == 0 and th < 2 * h and tw < 2 * w:
-        return F.pad(images, (dw // 2, dw // 2, dh // 2, dh // 2))
+        return "pad"
+    return "resize"
+
+
+def fit_size(images: torch.Tensor, size: int | tuple[int, int], rule: str | None = None) -> torch.Tensor:
+    """uint8 (N x) C x H x W to the target (H, W) by ``rule`` ("none", "pad", "crop" (the center),
+    "resize"); by default the ``fit_rule`` of the two sizes."""
+    th, tw = pair(size)
+    h, w = images.shape[-2:]
+    rule = rule or fit_rule((h, w), (th, tw))
+    if (h, w) == (th, tw):
+        return images
+    if rule == "pad":
+        dh, dw = th - h, tw - w
+        return F.pad(images, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
+    if rule == "crop":
+        return TF.center_crop(images, [th, tw])
     return _chunked(images, lambda x: TF.resize(x, [th, tw], antialias=True))
 
 

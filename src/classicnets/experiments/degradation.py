@@ -19,12 +19,12 @@ import json
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError
-
-if TYPE_CHECKING:
-    from ..train import TrainConfig
+from ..train import TrainConfig, make_config, read_metrics, resume, train
+from ..train.checkpoint import STATE, read_state
+from ..train.config import RUNTIME_FIELDS
 
 PAPER_ITERATIONS = 64_000
 
@@ -239,8 +239,6 @@ def report_markdown(results: dict[str, Any]) -> str:
 
 
 def _finished(run: Path, iterations: int) -> bool:
-    from ..train import read_metrics
-
     log = run / "metrics.jsonl"
     return log.exists() and any(int(r["step"]) >= iterations for r in read_metrics(log))
 
@@ -251,10 +249,6 @@ def check_same_plan(run: Path, plan: TrainConfig) -> None:
     The plan is every option but the runtime ones (``RUNTIME_FIELDS``) and ``out``, except that
     the length counts here: the budget fixes it.
     """
-    from ..train import TrainConfig
-    from ..train.checkpoint import STATE, read_state
-    from ..train.config import RUNTIME_FIELDS
-
     saved = TrainConfig.from_dict(read_state(run / STATE)["config"])
     ignored = (RUNTIME_FIELDS | {"out"}) - {"epochs", "iterations"}
     differ = [f.name for f in fields(TrainConfig) if f.name not in ignored and getattr(saved, f.name) != getattr(plan, f.name)]
@@ -266,9 +260,6 @@ def check_same_plan(run: Path, plan: TrainConfig) -> None:
 def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]:
     """Train every plain/residual pair (resuming unfinished runs, skipping finished ones), then
     write results.json, report.md and degradation.png to ``cfg.out``."""
-    from ..train import make_config, read_metrics, resume, train
-    from ..train.checkpoint import STATE
-
     budget, depths, iterations = cfg.plan()
     scale = iterations / budget.iterations
     milestones = tuple(max(1, round(m * scale)) for m in budget.milestones)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..train import make_config, read_metrics, train
 
 VARIANTS: dict[str, dict[str, str]] = {
     "avg pool + tanh": {"pooling": "avg", "activation": "tanh"},  # closest to 1998
@@ -43,8 +44,6 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 def run_lenet_ablation(cfg: AblationConfig, command: str = "") -> dict[str, Any]:
     """Train each variant with each seed (a finished run is read back, not retrained) and write
     ``results.json`` and ``report.md`` to ``cfg.out``."""
-    from ..train import make_config, read_metrics, train
-
     if len(cfg.seeds) < 1:
         raise ConfigError("give at least one seed")
     out = Path(cfg.out)

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.text import Text
 
-from ..registry import model_info
+from ..factory import model_info
 from .summary import summary
 from .table import MACS_NOTE, Column, fmt_int, fmt_shape, fmt_si, markdown_table, rich_table
 

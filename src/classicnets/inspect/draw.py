@@ -30,7 +30,7 @@ from torch import nn
 from ..models.lenet import Subsampling
 from ..models.resnet import ResidualBlock
 from .figure import new_figure, save_figure
-from .trace import Call, Trace, shortcut_kind, trace
+from .trace import Call, Trace, trace
 
 COLORS = {
     "input": "#d9d9d9", "conv": "#9ecae1", "pool": "#fdae6b", "fc": "#a1d99b",
@@ -134,7 +134,7 @@ def _box(call: Call) -> Box | None:
         return Box(call.name, kind, call.output_shape, "FC" if kind == "fc" else "RBF")
     if isinstance(m, ResidualBlock):
         what = BLOCKS.get(type(m).__name__, type(m).__name__)
-        return Box(call.name, "block", call.output_shape, what, shortcut=shortcut_kind(m),
+        return Box(call.name, "block", call.output_shape, what, shortcut=m.shortcut_path(),
                    changes_shape=call.input_shape != call.output_shape)  # fmt: skip
     return None
 

@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..models.resnet import ResidualBlock
 from ..registry import Published
 from .table import MACS_NOTE, Column, fmt_int, fmt_shape, fmt_si, markdown_table, rich_table
-from .trace import Call, Trace, shortcut_kind, trace
+from .trace import Call, Trace, trace
 
 PARAMS_TOLERANCE = 0.0  # parameter counts must be exact
 MACS_TOLERANCE = 0.01  # MACs within 1% of the published figure
@@ -48,7 +48,7 @@ class Row:
     def from_call(cls, call: Call) -> Row:
         kind = type(call.module).__name__
         if isinstance(call.module, ResidualBlock):
-            kind += f" ({shortcut_kind(call.module)} shortcut)"
+            kind += f" ({call.module.shortcut_path()} shortcut)"
         return cls(call.name, kind, call.stage, call.output_shape, call.params, call.macs)
 
     def cells(self) -> list[str]:

@@ -21,8 +21,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..errors import ConfigError
 from ..models.lenet import EuclideanRBF, SparseConv2d, Subsampling
-from ..models.resnet import PadShortcut, ResidualBlock
-from ..registry import ModelInfo, create_model, model_info
+from ..models.resnet import ResidualBlock
+from ..factory import create_model, model_info
+from ..registry import ModelInfo
 
 Shape = tuple[int, ...]
 
@@ -44,18 +45,6 @@ def layer_kind(module: nn.Module) -> str | None:
     if isinstance(module, POOLS):
         return "pool"
     return None
-
-
-def shortcut_kind(block: ResidualBlock) -> str:
-    """The shortcut of a ResNet block: "none" (plain), "identity", "zero-pad" (option A where the
-    shape changes) or "projection" (a 1x1 convolution W_s)."""
-    if block.downsample is None:
-        return "none"
-    if isinstance(block.downsample, nn.Identity):
-        return "identity"
-    if isinstance(block.downsample, PadShortcut):
-        return "zero-pad"
-    return "projection"
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from ..registry import ModelInfo, Published, register_model
-from .base import ClassicNet
+from .base import ClassicNet, FeatureInfo, linear_or_identity
 
 PAPER = (
     "Krizhevsky, Sutskever, Hinton. ImageNet Classification with Deep Convolutional Neural Networks. "
@@ -47,6 +47,11 @@ def paper_lrn() -> nn.LocalResponseNorm:
 class AlexNet(ClassicNet):
     """The 2012 network. ``groups=2`` keeps the two-GPU split of conv2, conv4 and conv5
     (each tower sees only its own half of the maps); ``groups=1`` is the one-tower network."""
+
+    first_conv_name = "features.conv1"
+    classifier_name = "classifier.fc8"
+    num_features = 256
+    head_hidden_size = 4096
 
     def __init__(self, num_classes: int = 1000, in_chans: int = 3, groups: int = 2, dropout: float = 0.5) -> None:
         super().__init__()
@@ -76,12 +81,12 @@ class AlexNet(ClassicNet):
         c.add_module("fc7", nn.Linear(4096, 4096))
         c.add_module("relu7", nn.ReLU(inplace=True))
         c.add_module("drop7", nn.Dropout(dropout))
-        c.add_module("fc8", nn.Linear(4096, num_classes))
-        self.feature_info = [
+        c.add_module("fc8", linear_or_identity(4096, num_classes))
+        self.feature_info = FeatureInfo([
             {"module": "features.pool1", "num_chs": 96, "reduction": 8},
             {"module": "features.pool2", "num_chs": 256, "reduction": 16},
             {"module": "features.pool5", "num_chs": 256, "reduction": 32},
-        ]
+        ])
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -100,18 +105,17 @@ class AlexNet(ClassicNet):
         x = torch.flatten(x, 1)
         return self.classifier[:-1](x) if pre_logits else self.classifier(x)
 
-    def get_classifier(self) -> nn.Module:
-        return self.classifier.fc8
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.classifier.fc8 = nn.Linear(4096, num_classes)
 
 
 class AlexNetOWT(ClassicNet):
     """torchvision's AlexNet: the single-tower "one weird trick" network (Krizhevsky 2014),
     with 64/192/384/256/256 filters, no LRN, and a 6x6 adaptive average pool before the
     classifier. Module names and indices are torchvision's, so state dicts load both ways."""
+
+    first_conv_name = "features.0"
+    classifier_name = "classifier.6"
+    num_features = 256
+    head_hidden_size = 4096
 
     def __init__(self, num_classes: int = 1000, in_chans: int = 3, dropout: float = 0.5) -> None:
         super().__init__()
@@ -139,13 +143,13 @@ class AlexNetOWT(ClassicNet):
             nn.Dropout(p=dropout),
             nn.Linear(4096, 4096),
             nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
+            linear_or_identity(4096, num_classes),
         )
-        self.feature_info = [
+        self.feature_info = FeatureInfo([
             {"module": "features.2", "num_chs": 64, "reduction": 8},
             {"module": "features.5", "num_chs": 192, "reduction": 16},
             {"module": "features.12", "num_chs": 256, "reduction": 32},
-        ]
+        ])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x)
@@ -154,12 +158,6 @@ class AlexNetOWT(ClassicNet):
         x = torch.flatten(self.avgpool(x), 1)
         return self.classifier[:-1](x) if pre_logits else self.classifier(x)
 
-    def get_classifier(self) -> nn.Module:
-        return self.classifier[-1]
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.classifier[-1] = nn.Linear(4096, num_classes)
 
 
 _ALEXNET_DEVIATIONS = (

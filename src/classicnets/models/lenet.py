@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import ModelInfo, Published, register_model
-from .base import ClassicNet
+from .base import ClassicNet, FeatureInfo, linear_or_identity
 
 PAPER = (
     "LeCun, Bottou, Bengio, Haffner. Gradient-Based Learning Applied to Document Recognition. "
@@ -168,6 +168,11 @@ class LeNet5(ClassicNet):
     as the textbook versions do.
     """
 
+    first_conv_name = "features.c1"
+    classifier_name = "head"
+    num_features = 120
+    head_hidden_size = 84
+
     def __init__(
         self,
         num_classes: int = 10,
@@ -202,17 +207,19 @@ class LeNet5(ClassicNet):
         f.add_module("act5", act())
         self.f6 = nn.Linear(120, 84)
         self.act6 = act()
-        self.head = self._make_head(num_classes)
+        self.head = self._new_classifier(num_classes)
         s2, s4 = ("features.act2", "features.act4") if pooling == "trainable" else ("features.s2", "features.s4")
-        self.feature_info = [
+        self.feature_info = FeatureInfo([
             {"module": s2, "num_chs": 6, "reduction": 2},
             {"module": s4, "num_chs": 16, "reduction": 4},
             {"module": "features.act5", "num_chs": 120, "reduction": 32},
-        ]
+        ])
         self._init_weights()
 
-    def _make_head(self, num_classes: int) -> nn.Module:
-        return nn.Linear(84, num_classes) if self.output == "linear" else EuclideanRBF(84, num_classes)
+    def _new_classifier(self, num_classes: int) -> nn.Module:
+        if self.output == "rbf" and num_classes > 0:
+            return EuclideanRBF(84, num_classes)
+        return linear_or_identity(84, num_classes)
 
     def _init_weights(self) -> None:
         if not self.paper_init:  # PyTorch's default init, as the textbook versions use
@@ -237,13 +244,6 @@ class LeNet5(ClassicNet):
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         x = self.act6(self.f6(torch.flatten(x, 1)))
         return x if pre_logits else self.head(x)
-
-    def get_classifier(self) -> nn.Module:
-        return self.head
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.head = self._make_head(num_classes)
 
 
 _LENET_DEVIATIONS = (

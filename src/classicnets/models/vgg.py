@@ -23,14 +23,13 @@ Height and width halve at each ``M`` (224, 112, 56, 28, 14, 7) while channels do
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 from torch import nn
 
 from ..registry import ModelInfo, Published, register_model
-from .base import ClassicNet
+from .base import ClassicNet, FeatureInfo, linear_or_identity
 
 PAPER = (
     "Simonyan, Zisserman. Very Deep Convolutional Networks for Large-Scale Image Recognition. "
@@ -74,6 +73,9 @@ class VGG(ClassicNet):
     """A VGG network from a Table 1 config. ``head="cifar"`` swaps the ImageNet head for one
     that suits 32x32 inputs: the 1x1x512 feature map feeds FC-512, FC-512, FC-classes."""
 
+    first_conv_name = "features.0"
+    classifier_name = "classifier.6"
+
     def __init__(
         self,
         cfg: list[Layer],
@@ -88,6 +90,7 @@ class VGG(ClassicNet):
             raise ValueError(f"head must be one of {sorted(HEADS)}, not {head!r}")
         self.num_classes, self.in_chans = num_classes, in_chans
         pool, width = HEADS[head]
+        self.num_features, self.head_hidden_size = 512, width
         self.features = make_features(cfg, in_chans, batch_norm)
         self.avgpool = nn.AdaptiveAvgPool2d((pool, pool))
         self.classifier = nn.Sequential(
@@ -97,9 +100,9 @@ class VGG(ClassicNet):
             nn.Linear(width, width),
             nn.ReLU(inplace=True),
             nn.Dropout(p=dropout),
-            nn.Linear(width, num_classes),
+            linear_or_identity(width, num_classes),
         )
-        self.feature_info = []
+        self.feature_info = FeatureInfo()
         for i, m in enumerate(self.features):
             if isinstance(m, nn.Conv2d):
                 channels = m.out_channels
@@ -126,15 +129,6 @@ class VGG(ClassicNet):
         x = torch.flatten(self.avgpool(x), 1)
         return self.classifier[:-1](x) if pre_logits else self.classifier(x)
 
-    def get_classifier(self) -> nn.Module:
-        return self.classifier[-1]
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        last = self.classifier[-1]
-        assert isinstance(last, nn.Linear)
-        self.classifier[-1] = nn.Linear(last.in_features, num_classes)
-
 
 _DEVIATIONS = (
     "An adaptive average pool (7x7, a no-op at 224x224) sits before the classifier so other input "
@@ -147,28 +141,39 @@ _BN_DEVIATION = (
     "torchvision's _bn variant.",
 )
 
-# name -> (config, published params, Table 3 top-1 error at S=256 or None, torchvision acc@1, GMACs)
-_TABLE: dict[str, tuple[str, int, float | None, float | None, float | None]] = {
-    "vgg11": ("A", 132_863_336, 29.6, 69.020, 7.609),
-    "vgg13": ("B", 133_047_848, 28.7, 69.928, 11.308),
-    "vgg16c": ("C", 133_638_952, 28.1, None, None),
-    "vgg16": ("D", 138_357_544, 27.0, 71.592, 15.47),
-    "vgg19": ("E", 143_667_240, 27.3, 72.376, 19.632),
-    "vgg11_bn": ("A", 132_868_840, None, 70.370, 7.609),
-    "vgg13_bn": ("B", 133_053_736, None, 71.586, 11.308),
-    "vgg16c_bn": ("C", 133_647_400, None, None, None),
-    "vgg16_bn": ("D", 138_365_992, None, 73.360, 15.47),
-    "vgg19_bn": ("E", 143_678_248, None, 74.218, 19.632),
+
+class VGGRow(NamedTuple):
+    """One VGG network: its column of Table 1 and its published figures."""
+
+    config: str  # Table 1 column, a key of CFGS
+    params: int  # published parameter count
+    paper_error: float | None  # Table 3 top-1 error at S=256, in %
+    torchvision_acc: float | None  # torchvision's acc@1 (IMAGENET1K_V1); None: no torchvision twin
+    gmacs: float | None  # torchvision's documented GFLOPS (which count MACs)
+
+
+TABLE: dict[str, VGGRow] = {
+    "vgg11": VGGRow("A", params=132_863_336, paper_error=29.6, torchvision_acc=69.020, gmacs=7.609),
+    "vgg13": VGGRow("B", params=133_047_848, paper_error=28.7, torchvision_acc=69.928, gmacs=11.308),
+    "vgg16c": VGGRow("C", params=133_638_952, paper_error=28.1, torchvision_acc=None, gmacs=None),
+    "vgg16": VGGRow("D", params=138_357_544, paper_error=27.0, torchvision_acc=71.592, gmacs=15.47),
+    "vgg19": VGGRow("E", params=143_667_240, paper_error=27.3, torchvision_acc=72.376, gmacs=19.632),
+    "vgg11_bn": VGGRow("A", params=132_868_840, paper_error=None, torchvision_acc=70.370, gmacs=7.609),
+    "vgg13_bn": VGGRow("B", params=133_053_736, paper_error=None, torchvision_acc=71.586, gmacs=11.308),
+    "vgg16c_bn": VGGRow("C", params=133_647_400, paper_error=None, torchvision_acc=None, gmacs=None),
+    "vgg16_bn": VGGRow("D", params=138_365_992, paper_error=None, torchvision_acc=73.360, gmacs=15.47),
+    "vgg19_bn": VGGRow("E", params=143_678_248, paper_error=None, torchvision_acc=74.218, gmacs=19.632),
 }
 
 
-def _info(name: str) -> ModelInfo:
-    cfg, params, paper_err, tv_acc, gmacs = _TABLE[name]
-    tv = name if tv_acc is not None else None
-    if paper_err is not None:
-        error = Published(paper_err, f"Simonyan & Zisserman 2014, Table 3 (config {cfg}, S=256)", "top-1, ILSVRC-2012 val, 1 scale")
-    elif tv_acc is not None:
-        error = Published(round(100 - tv_acc, 3), f"torchvision {name} IMAGENET1K_V1 (acc@1 {tv_acc})", "top-1, ILSVRC-2012 val, 1 crop")
+def _card(name: str) -> ModelInfo:
+    row = TABLE[name]
+    cfg = row.config
+    tv = name if row.torchvision_acc is not None else None
+    if row.paper_error is not None:
+        error = Published(row.paper_error, f"Simonyan & Zisserman 2014, Table 3 (config {cfg}, S=256)", "top-1, ILSVRC-2012 val, 1 scale")
+    elif row.torchvision_acc is not None:
+        error = Published(round(100 - row.torchvision_acc, 3), f"torchvision {name} IMAGENET1K_V1 (acc@1 {row.torchvision_acc})", "top-1, ILSVRC-2012 val, 1 crop")
     else:
         error = None
     source = f"torchvision {name} documentation" if tv else f"counted from Table 1, config {cfg} (paper, Table 2: 134M)"
@@ -181,34 +186,83 @@ def _info(name: str) -> ModelInfo:
         num_classes=1000,
         dataset="imagenet",
         depth=sum(1 for v in CFGS[cfg] if v != M) + 3,
-        params=Published(params, source),
+        params=Published(row.params, source),
         error=error,
-        macs=Published(gmacs * 1e9, f"torchvision {name} documentation (GFLOPS, counted as MACs)") if gmacs else None,
+        macs=Published(row.gmacs * 1e9, f"torchvision {name} documentation (GFLOPS, counted as MACs)") if row.gmacs else None,
         deviations=_DEVIATIONS + (_BN_DEVIATION if name.endswith("_bn") else ()),
         torchvision=tv,
     )
 
 
-def _entry(name: str, doc: str) -> Callable[..., VGG]:
-    """A thin named entry point: ``vgg16(num_classes=..., in_chans=..., head=..., dropout=...)``."""
-    cfg = _TABLE[name][0]
-    batch_norm = name.endswith("_bn")
-
-    def build(num_classes: int = 1000, in_chans: int = 3, head: Head = "imagenet", dropout: float = 0.5) -> VGG:
-        return VGG(CFGS[cfg], num_classes, in_chans, batch_norm=batch_norm, head=head, dropout=dropout)
-
-    build.__name__ = build.__qualname__ = name
-    build.__doc__ = f"{doc} Deviations: ``model_info({name!r}).deviations``."
-    return register_model(_info(name))(build)
+def _vgg(name: str, **kwargs: Any) -> VGG:
+    """Build ``name`` of ``TABLE`` (``num_classes``, ``in_chans``, ``head``, ``dropout``)."""
+    return VGG(CFGS[TABLE[name].config], batch_norm=name.endswith("_bn"), **kwargs)
 
 
-vgg11 = _entry("vgg11", "VGG config A (11 weight layers).")
-vgg13 = _entry("vgg13", "VGG config B (13 weight layers).")
-vgg16c = _entry("vgg16c", "VGG config C (16 weight layers, three of them 1x1). Not in torchvision.")
-vgg16 = _entry("vgg16", "VGG config D, 'VGG-16' (16 weight layers, 138M parameters).")
-vgg19 = _entry("vgg19", "VGG config E, 'VGG-19' (19 weight layers).")
-vgg11_bn = _entry("vgg11_bn", "VGG config A with batch normalisation (torchvision's vgg11_bn).")
-vgg13_bn = _entry("vgg13_bn", "VGG config B with batch normalisation (torchvision's vgg13_bn).")
-vgg16c_bn = _entry("vgg16c_bn", "VGG config C with batch normalisation.")
-vgg16_bn = _entry("vgg16_bn", "VGG config D with batch normalisation (torchvision's vgg16_bn).")
-vgg19_bn = _entry("vgg19_bn", "VGG config E with batch normalisation (torchvision's vgg19_bn).")
+@register_model(_card("vgg11"))
+def vgg11(**kwargs: Any) -> VGG:
+    """VGG config A (11 weight layers). Keywords: ``num_classes``, ``in_chans``, ``head``
+    ("imagenet" or "cifar"), ``dropout``. Deviations: ``model_info("vgg11").deviations``."""
+    return _vgg("vgg11", **kwargs)
+
+
+@register_model(_card("vgg13"))
+def vgg13(**kwargs: Any) -> VGG:
+    """VGG config B (13 weight layers). Keywords as ``vgg11``. Deviations: ``model_info("vgg13").deviations``."""
+    return _vgg("vgg13", **kwargs)
+
+
+@register_model(_card("vgg16c"))
+def vgg16c(**kwargs: Any) -> VGG:
+    """VGG config C (16 weight layers, three of them 1x1). Not in torchvision. Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg16c").deviations``."""
+    return _vgg("vgg16c", **kwargs)
+
+
+@register_model(_card("vgg16"))
+def vgg16(**kwargs: Any) -> VGG:
+    """VGG config D, 'VGG-16' (16 weight layers, 138M parameters). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg16").deviations``."""
+    return _vgg("vgg16", **kwargs)
+
+
+@register_model(_card("vgg19"))
+def vgg19(**kwargs: Any) -> VGG:
+    """VGG config E, 'VGG-19' (19 weight layers). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg19").deviations``."""
+    return _vgg("vgg19", **kwargs)
+
+
+@register_model(_card("vgg11_bn"))
+def vgg11_bn(**kwargs: Any) -> VGG:
+    """VGG config A with batch normalisation (torchvision's vgg11_bn). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg11_bn").deviations``."""
+    return _vgg("vgg11_bn", **kwargs)
+
+
+@register_model(_card("vgg13_bn"))
+def vgg13_bn(**kwargs: Any) -> VGG:
+    """VGG config B with batch normalisation (torchvision's vgg13_bn). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg13_bn").deviations``."""
+    return _vgg("vgg13_bn", **kwargs)
+
+
+@register_model(_card("vgg16c_bn"))
+def vgg16c_bn(**kwargs: Any) -> VGG:
+    """VGG config C with batch normalisation. Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg16c_bn").deviations``."""
+    return _vgg("vgg16c_bn", **kwargs)
+
+
+@register_model(_card("vgg16_bn"))
+def vgg16_bn(**kwargs: Any) -> VGG:
+    """VGG config D with batch normalisation (torchvision's vgg16_bn). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg16_bn").deviations``."""
+    return _vgg("vgg16_bn", **kwargs)
+
+
+@register_model(_card("vgg19_bn"))
+def vgg19_bn(**kwargs: Any) -> VGG:
+    """VGG config E with batch normalisation (torchvision's vgg19_bn). Keywords as ``vgg11``. Deviations:
+    ``model_info("vgg19_bn").deviations``."""
+    return _vgg("vgg19_bn", **kwargs)

@@ -22,10 +22,9 @@ leaves the previous pair intact.
 from __future__ import annotations
 
 import io
-import json
 import os
 import uuid
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,62 +32,18 @@ import torch
 from safetensors.torch import save as safetensors_bytes
 from torch import nn
 
-from ..errors import CheckpointError
-from ..registry import create_model
-from ..safeload import load_weights_only, mismatch, one_line, read_safetensors
+from ..errors import CheckpointError, UserError
+from ..factory import create_model, list_models
+from ..models.base import ClassicNet
+from ..safeload import load_weights_only
+from ..weights import load_state, shipped_path
+from ..weights.meta import FORMAT, META_KEY, CheckpointMeta, read_file
 
 LAST = "last.safetensors"
 BEST = "best.safetensors"
 STATE = "last.state.pt"
 PENDING = ".last.safetensors.pending"
 CONFIG = "config.json"
-META_KEY = "classicnets"
-FORMAT = 1
-
-
-@dataclass(frozen=True)
-class CheckpointMeta:
-    """What a weights file says about itself: enough to rebuild the model and feed it data."""
-
-    model: str
-    model_args: dict[str, Any]
-    num_classes: int
-    in_chans: int
-    input_size: tuple[int, int, int]  # C, H, W the model was trained on
-    data_size: tuple[int, int]  # H, W of the dataset's own images, before fitting to input_size
-    dataset: str
-    classes: tuple[str, ...]
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    recipe: str | None
-    step: int
-    epoch: float
-    val_error: float | None
-    save_id: str
-    config: dict[str, Any]
-    format: int = FORMAT
-
-    def to_json(self) -> str:
-        """The metadata as the JSON stored in the safetensors header."""
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str, path: Path) -> CheckpointMeta:
-        """Parse the header JSON of the file at ``path``; ``CheckpointError`` if malformed."""
-        try:
-            raw = json.loads(text)
-            values = {f.name: raw[f.name] for f in fields(cls)}
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise CheckpointError(f"{path}: malformed classicnets metadata ({one_line(e)})") from None
-        if values["format"] != FORMAT:
-            raise CheckpointError(f"{path}: checkpoint format {values['format']} is not supported (expected {FORMAT})")
-        for name in ("input_size", "data_size", "classes", "mean", "std"):
-            values[name] = tuple(values[name])
-        return cls(**values)
-
-    def with_step(self, step: int, epoch: float, val_error: float | None) -> CheckpointMeta:
-        """A copy for a new save, with a fresh ``save_id``."""
-        return replace(self, step=step, epoch=epoch, val_error=val_error, save_id=uuid.uuid4().hex)
 
 
 @dataclass(frozen=True)
@@ -152,39 +107,31 @@ def read_meta(path: str | Path) -> CheckpointMeta:
 def _read(path: Path, tensors: bool) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}")
-    found, header = read_safetensors(path, tensors)
-    if META_KEY not in header:
+    found, meta = read_file(path, tensors)
+    if meta is None:
         raise CheckpointError(f"{path}: no classicnets metadata; it was not written by classicnets train")
-    return found, CheckpointMeta.from_json(header[META_KEY], path)
+    return found, meta
 
 
-def load_weights(model: nn.Module, path: str | Path, model_name: str) -> CheckpointMeta:
-    """Load the weights at ``path`` into ``model`` (built as ``model_name``), checking they fit.
-
-    A file for another model, another number of classes or input channels, or with missing,
-    extra or differently shaped tensors raises ``CheckpointError`` with one line.
-    """
-    tensors, meta = read_weights(path)
+def load_weights(model: ClassicNet, path: str | Path, model_name: str) -> CheckpointMeta:
+    """Load the run weights at ``path`` into ``model`` (built as ``model_name`` by ``create_model``)
+    with ``weights.load_state``, after checking that the file was trained as this very model:
+    the same name, number of classes and input channels (a run resumes or loads only as itself)."""
+    meta = read_meta(path)
     if meta.model != model_name:
         raise CheckpointError(f"{path} holds weights for model {meta.model!r}, not {model_name!r}")
     for attr in ("num_classes", "in_chans"):
-        want = getattr(model, attr, getattr(meta, attr))
-        if getattr(meta, attr) != want:
-            raise CheckpointError(f"{path} was trained with {attr}={getattr(meta, attr)}, but the model has {want}")
-    problem = mismatch(model.state_dict(), tensors)
-    if problem:
-        raise CheckpointError(f"{path} does not fit {model_name}: {problem}")
-    model.load_state_dict(tensors)
+        if getattr(meta, attr) != getattr(model, attr):
+            raise CheckpointError(f"{path} was trained with {attr}={getattr(meta, attr)}, but the model has {getattr(model, attr)}")
+    load_state(model, Path(path))
     return meta
 
 
 def weights_path(path: str | Path) -> Path:
     """The weights file a user means: a ``.safetensors`` file as given, or in a run folder
     ``best.safetensors`` (chosen on validation error) if there is one, else ``last.safetensors``;
-    or, for the name of a model whose weights ship with classicnets, the shipped file."""
-    from ..weights import shipped, shipped_path
-
-    if str(path) in shipped() and not Path(path).exists():
+    or, for the name of a model (that is not also a path), its shipped weights."""
+    if not Path(path).exists() and str(path) in list_models():
         return shipped_path(str(path))
     path = Path(path)
     if path.is_dir():
@@ -196,15 +143,16 @@ def weights_path(path: str | Path) -> Path:
 
 
 def load_run(path: str | Path, device: str | torch.device = "cpu") -> LoadedRun:
-    """Rebuild the model saved at ``path`` (a run folder or a ``.safetensors`` file) from the
-    file's own metadata, load its weights, and return it in eval mode on ``device``."""
+    """Rebuild the model saved at ``path`` (a run folder, a ``.safetensors`` file, or the name of a
+    model with shipped weights) from the file's own metadata, load its weights, and return it in
+    eval mode on ``device``. Its ``pretrained_cfg`` says how to feed it."""
     file = weights_path(path)
     meta = read_meta(file)
     try:
         model = create_model(meta.model, num_classes=meta.num_classes, in_chans=meta.in_chans, **meta.model_args)
-    except (TypeError, ValueError) as e:  # metadata the builder rejects: a foreign or edited file
-        raise CheckpointError(f"{file}: cannot rebuild {meta.model} from its metadata ({one_line(e)})") from None
-    load_weights(model, file, meta.model)
+    except UserError as e:  # metadata the builder rejects: a foreign or edited file
+        raise CheckpointError(f"{file}: cannot rebuild {meta.model} from its metadata ({e})") from None
+    load_weights(model, file, meta.model)  # type: ignore[arg-type]
     return LoadedRun(model.to(device).eval(), meta, file)
 
 

@@ -27,6 +27,13 @@ RUNTIME_FIELDS = frozenset(
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
+def option(help: str, group: str, **argparse: Any) -> Any:
+    """A ``TrainConfig`` field's metadata: its help text and its group in ``classicnets train
+    --help`` (the CLI derives each option's flag, type and default from the field itself), plus any
+    argparse settings that the type cannot say (``metavar``, ``choices``)."""
+    return {"help": help, "group": group, **argparse}
+
+
 @dataclass
 class TrainConfig:
     """A training run. ``model``, ``dataset`` and ``out`` are required; the rest have defaults.
@@ -35,53 +42,63 @@ class TrainConfig:
     lasts ``DEFAULT_EPOCHS`` epochs. ``batch_size`` is the global batch: with N processes each
     one takes ``batch_size / N`` images per step. Schedule positions (``milestones``) are in
     ``milestone_unit`` ("epoch" or "step"). ``input_size`` overrides the model card's input side.
+
+    Each field's metadata is its documentation, and the one source of ``classicnets train``'s
+    options (``cli/train.py`` builds them from it).
     """
 
-    model: str
-    dataset: str
-    out: str
-    recipe: str | None = None
-    model_args: dict[str, Any] = field(default_factory=dict)
-    input_size: int | None = None
+    model: str = field(metadata=option("model name (see 'classicnets list')", "run"))
+    dataset: str = field(metadata=option("mnist, fashion-mnist, cifar10, cifar100, digits or folder:PATH", "run"))
+    out: str = field(metadata=option("run folder to create", "run"))
+    recipe: str | None = field(default=None, metadata=option("a paper's training recipe; options you give override it", "run"))
+    model_args: dict[str, Any] = field(default_factory=dict, metadata=option(
+        "keyword argument for the model builder, e.g. head=cifar (repeatable)", "data", metavar="KEY=VALUE"))
+    input_size: int | None = field(default=None, metadata=option("input side instead of the model card's", "data", metavar="H"))
     # data
-    data_dir: str | None = None
-    download: bool = False
-    val_size: int | float | None = None
-    split_seed: int = 0
-    subset: int | None = None
-    crop_padding: int = 0
-    hflip: bool = False
+    data_dir: str | None = field(default=None, metadata=option("folder holding the datasets (default: the usual places)", "data"))
+    download: bool = field(default=False, metadata=option("download the dataset if missing", "data"))
+    val_size: int | float | None = field(default=None, metadata=option(
+        "validation images, a count or a fraction (default: the dataset's; 0: none)", "data"))
+    split_seed: int = field(default=0, metadata=option("seed of the train/validation split", "data"))
+    subset: int | None = field(default=None, metadata=option("train on N training images only (quick runs)", "data", metavar="N"))
+    crop_padding: int = field(default=0, metadata=option("random crops after P pixels of zero padding", "data", metavar="P"))
+    hflip: bool = field(default=False, metadata=option("random horizontal flips", "data"))
     # length
-    epochs: int | None = None
-    iterations: int | None = None
+    epochs: int | None = field(default=None, metadata=option(f"passes over the training data (default {DEFAULT_EPOCHS})", "length"))
+    iterations: int | None = field(default=None, metadata=option("optimizer steps, instead of --epochs", "length"))
     # optimizer: SGD
-    batch_size: int = 64
-    lr: float = 0.05
-    momentum: float = 0.9
-    nesterov: bool = True
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.0
+    batch_size: int = field(default=64, metadata=option("global batch size", "optimizer"))
+    lr: float = field(default=0.05, metadata=option("base (peak) learning rate", "optimizer"))
+    momentum: float = field(default=0.9, metadata=option("SGD momentum", "optimizer"))
+    nesterov: bool = field(default=True, metadata=option("Nesterov momentum", "optimizer"))
+    weight_decay: float = field(default=5e-4, metadata=option("L2 weight decay", "optimizer"))
+    label_smoothing: float = field(default=0.0, metadata=option("label smoothing of the cross-entropy", "optimizer"))
     # learning-rate schedule
-    schedule: str = "onecycle"
-    milestones: tuple[float, ...] = ()
-    milestone_unit: str = "epoch"
-    gamma: float = 0.1
-    lr_factors: tuple[float, ...] = ()
-    plateau_patience: int = 5
-    warmup_lr: float | None = None
-    warmup_until_error: float = 0.8
+    schedule: str = field(default="onecycle", metadata=option("learning-rate schedule", "optimizer", choices=SCHEDULES))
+    milestones: tuple[float, ...] = field(default=(), metadata=option("step/piecewise boundaries (see --milestone-unit)", "optimizer"))
+    milestone_unit: str = field(default="epoch", metadata=option("unit of --milestones", "optimizer", choices=MILESTONE_UNITS))
+    gamma: float = field(default=0.1, metadata=option("rate factor at each milestone or plateau", "optimizer"))
+    lr_factors: tuple[float, ...] = field(default=(), metadata=option("piecewise: rate factor of each segment", "optimizer"))
+    plateau_patience: int = field(default=5, metadata=option("plateau: epochs without improvement", "optimizer"))
+    warmup_lr: float | None = field(default=None, metadata=option(
+        "rate until the training error falls below --warmup-until-error (ResNet-110)", "optimizer"))
+    warmup_until_error: float = field(default=0.8, metadata=option("the warm-up ends below this training error", "optimizer"))
     # the run
-    seed: int = 0
-    eval_every: int | None = None
-    test_eval: str = "every"
-    device: str = "auto"
-    precision: str = "auto"
-    channels_last: bool | None = None
-    compile: bool = False
-    threads: int | None = None
-    deterministic: bool = False
-    tensorboard: bool = False
-    progress: bool = True
+    seed: int = field(default=0, metadata=option("seed of initialisation, order and augmentation", "run"))
+    eval_every: int | None = field(default=None, metadata=option(
+        "evaluate, log and save every N steps too (always at each epoch's end)", "run", metavar="N"))
+    test_eval: str = field(default="every", metadata=option(
+        "evaluate the test split at every logging point, only where validation improves (and at the end), "
+        "or only at the end", "run", choices=TEST_EVALS))
+    device: str = field(default="auto", metadata=option("auto, cpu, cuda or cuda:N", "run"))
+    precision: str = field(default="auto", metadata=option(
+        "bf16 autocast (fp32 weights) where the CPU or GPU has bf16 units, or fp32", "run", choices=PRECISIONS))
+    channels_last: bool = field(default=True, metadata=option("NHWC memory format (faster on CPU and GPU)", "run"))
+    compile: bool = field(default=False, metadata=option("torch.compile the training step (costs a minute to compile)", "run"))
+    threads: int | None = field(default=None, metadata=option("CPU threads (default: one per core)", "run"))
+    deterministic: bool = field(default=False, metadata=option("deterministic kernels (exact resume on CUDA)", "run"))
+    tensorboard: bool = field(default=False, metadata=option("also log to OUT/tensorboard", "run"))
+    progress: bool = field(default=True, metadata=option("a progress bar on the terminal", "run"))
 
     def validate(self) -> TrainConfig:
         """Raise ``ConfigError`` (one line) for the first invalid value; return ``self``."""
@@ -152,7 +169,10 @@ class TrainConfig:
         _check_known(changes)
         fixed = sorted(k for k, v in changes.items() if k not in RUNTIME_FIELDS and getattr(self, k) != v)
         if fixed:
-            names = ", ".join("MODEL" if k == "model" else "--" + k.replace("_", "-") for k in fixed)
+            names = ", ".join(
+                f"{'MODEL' if k == 'model' else '--' + k.replace('_', '-')} {changes[k]!r} (the run has {getattr(self, k)!r})"
+                for k in fixed
+            )
             raise ConfigError(f"cannot change {names} when resuming: the run's saved configuration fixes it")
         return TrainConfig.from_dict(merge_options(self.to_dict(), changes))
 

@@ -14,6 +14,7 @@ from torch import nn
 from ..data import BatchLoader, ImageData, TensorSplit, load_dataset, load_image, preprocess
 from ..data.image import ImageSource, fit_size
 from ..errors import UserError
+from ..models.base import PretrainedCfg
 from .checkpoint import CheckpointMeta, LoadedRun, load_run
 from .device import autocast, choose_precision, resolve_device
 from .distributed import DistContext, all_reduce_sum
@@ -151,27 +152,31 @@ def _run_data(meta: CheckpointMeta, dataset: str | None, data_dir: str | None, d
     return fit_data(data, (meta.input_size[1], meta.input_size[2]), meta.in_chans)
 
 
+def prepare(images: Sequence[ImageSource], cfg: PretrainedCfg) -> torch.Tensor:
+    """Image files (or bytes, or PIL images) as a model's input batch, the way its
+    ``pretrained_cfg`` says: decoded at its channel count, scaled and center-cropped to
+    ``image_size``, fitted to the input (pad, crop or resize), then normalised."""
+    batch = torch.stack([load_image(img, cfg.input_size[0], cfg.image_size) for img in images])
+    return preprocess(fit_size(batch, cfg.input_size[1:], cfg.fit), cfg.mean, cfg.std)
+
+
 @torch.no_grad()
 def predict(
     run: str | Path | LoadedRun, images: Sequence[ImageSource], topk: int = 5, device: str = "auto"
 ) -> list[list[tuple[str, float]]]:
-    """The ``topk`` most probable classes with their probabilities, for each image.
-
-    Each image is decoded with ``load_image`` at the run's channel count and the size of the
-    dataset's own images, then fitted to the model's input exactly as the training data was
-    (padding or resizing) and normalised with the run's mean and std.
-    """
+    """The ``topk`` most probable classes with their probabilities, for each image, prepared as
+    the model's ``pretrained_cfg`` says (``prepare``): as the run's training data was."""
     if topk < 1:
         raise UserError(f"--topk must be >= 1, got {topk}")
     dev = resolve_device(device)
     loaded = run if isinstance(run, LoadedRun) else load_run(run, dev)
-    meta = loaded.meta
-    batch = torch.stack([load_image(img, meta.in_chans, meta.data_size) for img in images])
-    x = preprocess(fit_size(batch, meta.input_size[1:]), meta.mean, meta.std).to(dev)
+    cfg = loaded.model.pretrained_cfg
+    x = prepare(images, cfg).to(dev)
     probs = torch.softmax(loaded.model.to(dev)(x).float(), dim=1)
-    values, indices = probs.topk(min(topk, meta.num_classes), dim=1)
+    values, indices = probs.topk(min(topk, probs.shape[1]), dim=1)
+    names = cfg.classes or tuple(str(i) for i in range(probs.shape[1]))
     return [
-        [(meta.classes[i], p) for i, p in zip(idx.tolist(), val.tolist(), strict=True)]
+        [(names[i], p) for i, p in zip(idx.tolist(), val.tolist(), strict=True)]
         for idx, val in zip(indices, values, strict=True)
     ]
 

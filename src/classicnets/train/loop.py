@@ -24,7 +24,7 @@ from torch import nn
 
 from ..data import Augment, BatchLoader, load_dataset
 from ..errors import ConfigError, UserError
-from ..registry import create_model, model_info
+from ..factory import create_model, model_info
 from . import distributed
 from .checkpoint import (
     BEST,
@@ -132,7 +132,7 @@ class _Training:
         if self.precision == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise ConfigError("--precision bf16: this GPU has no bf16 support; use --precision fp32")
         # channels_last is faster on CPU too, in fp32 and bf16 (benchmarks/step_speed.py; docs/benchmarks.md)
-        self.channels_last = True if config.channels_last is None else config.channels_last
+        self.channels_last = config.channels_last is not False  # None in configs saved before it was a bool
 
         self._load_data()
         self.model = self._build_model()
@@ -211,12 +211,9 @@ class _Training:
         """The model for the data's classes and channels, initialised from the seed, on the device."""
         config = self.config
         torch.manual_seed(config.seed)
-        try:
-            model = create_model(
-                config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans, **config.model_args
-            )
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"cannot build {config.model} with {config.model_args}: {e}") from None
+        model = create_model(
+            config.model, num_classes=self.data.num_classes, in_chans=self.data.in_chans, **config.model_args
+        )
         torch.manual_seed(config.seed + self.ctx.rank)  # dropout masks differ between ranks
         model = model.to(self.ctx.device)
         return model.to(memory_format=torch.channels_last) if self.channels_last else model
@@ -406,8 +403,6 @@ class _Training:
             "format": FORMAT,
             "config": self.config.to_dict(),
             "step": self.step,
-            "epoch": self.step // self.steps_per_epoch,
-            "batch": self.step % self.steps_per_epoch,
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "rng": rng,

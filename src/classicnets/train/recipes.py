@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..registry import ModelInfo, model_info, suggest
+from ..errors import UnknownNameError
+from ..factory import model_info
+from ..registry import ModelInfo
 from .config import TrainConfig, merge_options
 
 RecipeFn = Callable[[ModelInfo], dict[str, Any]]
@@ -143,7 +145,7 @@ def _plateau(*, batch_size: int, lr: float, weight_decay: float, epochs: int | N
 def recipe_overrides(name: str, model: str) -> dict[str, Any]:
     """The overrides recipe ``name`` makes for ``model``; unknown names raise ``UnknownNameError``."""
     if name not in RECIPES:
-        raise suggest("recipe", name, list(RECIPES), "classicnets train --help")
+        raise UnknownNameError.nearest("recipe", name, RECIPES, "classicnets train --help")
     return RECIPES[name](model_info(model))
 
 

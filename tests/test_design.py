@@ -1,0 +1,84 @@
+"""The layout docs/design.md draws, checked: the registry is a leaf, the arrows point one way, and
+no import hides inside a function unless it defers a heavy optional dependency."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "classicnets"
+
+# Function-local relative imports that are allowed, each deferring a heavy optional dependency:
+# (the module, the module it imports).
+DEFERRED = {
+    ("cli/inspect.py", "inspect.draw"): "matplotlib",
+    ("cli/inspect.py", "inspect.shapes"): "matplotlib",
+}
+
+# What each layer may import from classicnets (its own package always). A layer not listed may
+# import any lower one; these are the arrows the design doc draws.
+ALLOWED = {
+    "errors": set(),
+    "registry": {"errors"},
+    "safeload": {"errors"},
+    "data": {"errors"},
+    "models": {"errors", "registry"},
+    "weights": {"errors", "registry", "safeload", "models", "data"},
+    "factory": {"errors", "registry", "models", "weights"},
+    "inspect": {"errors", "registry", "models", "factory"},
+    "train": {"errors", "registry", "safeload", "models", "weights", "factory", "data"},
+    "experiments": {"errors", "models", "train"},
+}
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def relative_imports(path: Path) -> list[tuple[str, bool]]:
+    """(imported classicnets module, inside a function?) for each relative import of ``path``."""
+    tree = ast.parse(path.read_text())
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    found = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ImportFrom) and child.level:
+                base = list(package[: len(package) - (child.level - 1)])
+                if child.module:  # from .x.y import name
+                    found.append((".".join([*base, *child.module.split(".")]), in_function))
+                else:  # from . import x, y (modules)
+                    found.extend((".".join([*base, alias.name]), in_function) for alias in child.names)
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+    visit(tree, False)
+    return found
+
+
+def test_importing_the_registry_loads_no_model_family():
+    code = "import sys, classicnets.registry; print(sorted(m for m in sys.modules if m.startswith('classicnets')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert eval(out) == ["classicnets", "classicnets.errors", "classicnets.registry"]
+
+
+def test_no_function_local_relative_imports_outside_the_allowed_list():
+    found = set()
+    for path in modules():
+        rel = path.relative_to(PACKAGE).as_posix()
+        found |= {(rel, target) for target, local in relative_imports(path) if local}
+    assert found == set(DEFERRED), "import at the top of the module, or defer a heavy optional dependency only"
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layers_import_only_downwards(layer):
+    paths = [PACKAGE / f"{layer}.py"] if (PACKAGE / f"{layer}.py").exists() else sorted((PACKAGE / layer).rglob("*.py"))
+    assert paths
+    for path in paths:
+        for target, _ in relative_imports(path):
+            top = target.split(".")[0]
+            assert top == layer or top in ALLOWED[layer], f"{path.relative_to(PACKAGE)} imports {target}"
