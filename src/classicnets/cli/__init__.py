@@ -17,7 +17,7 @@ from typing import TextIO
 from ..errors import UserError
 
 # command modules, in the order their commands appear in --help
-COMMAND_MODULES = ("demo", "models", "inspect", "train", "experiments", "export")
+COMMAND_MODULES = ("demo", "models", "inspect", "train", "experiments", "export", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,11 +146,16 @@ def _tensorboard_writer(folder: Path) -> Any:
     return SummaryWriter(str(folder))
 
 
-def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a ``metrics.jsonl`` file (a run folder or the file itself)."""
+def read_metrics(path: str | Path, strict: bool = True) -> list[dict[str, Any]]:
+    """The records of a ``metrics.jsonl`` file (a run folder or the file itself). With
+    ``strict=False`` a line that is not a record (one being written as a running run is read, or
+    torn by a full disk) is skipped instead of raising."""
     path = Path(path)
     path = path / "metrics.jsonl" if path.is_dir() else path
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    if strict:
+        return [json.loads(line) for line in lines]
+    return [json.loads(line) for line in lines if _step_of(line) != math.inf]
 
 
 class ProgressBar:

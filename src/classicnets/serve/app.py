@@ -1,0 +1,148 @@
+"""The explorer's web app: a Starlette (ASGI) app that serves one page of plain HTML, JavaScript
+and SVG from ``static/``, and a JSON API over the real models of this library.
+
+=====================================  ==============================================================
+GET  /                                 the page (its four views: models, draw, block, degradation)
+GET  /api/models                       every registered model
+GET  /api/models/{name}                card, layer table with the published checks, shape walk
+GET  /api/models/{name}/diagram.svg    the course-style diagram (``classicnets draw``)
+POST /api/digit                        an image (PNG, ...) in; both LeNet-5s' predictions and maps out
+GET  /api/digit/sample                 a random test digit (MNIST on disk, else scikit-learn's)
+POST /api/block                        {"shortcut", "zero_last", "changes_shape"}: the block's terms
+GET  /api/published                    the published degradation results (docs/data)
+GET  /api/runs                         the run and experiment folders under --runs
+GET  /api/runs/curves?id=...           one of them: its curves (poll it to follow a running run)
+=====================================  ==============================================================
+
+Every error is a 4xx status with ``{"error": "one line"}``; nothing a request can send makes it
+answer 5xx or print a traceback (``tests/test_serve.py`` fuzzes it with hypothesis).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import DataError, UnknownNameError, UserError
+from ..safeload import one_line
+from .block import block_view
+from .curves import OutsideRuns, RunFolders, published
+from .digits import DigitLab
+from .inspection import catalogue, diagram_svg, model_page
+
+STATIC = Path(__file__).resolve().parent / "static"
+MAX_IMAGE_BYTES = 2_000_000  # a drawing is a few kB; anything above this is refused
+MAX_JSON_BYTES = 10_000
+
+log = logging.getLogger("classicnets.serve")
+
+
+def error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, refusing it (413) as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is larger than {limit:,} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is larger than {limit:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None) -> Starlette:
+    """The explorer for the run folders ``runs`` (read-only), finding MNIST in ``data_dir``."""
+    folders = RunFolders.of(list(runs or []))
+    lab = DigitLab(data_dir)
+
+    async def index(request: Request) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    async def models(request: Request) -> Response:
+        return JSONResponse(catalogue())
+
+    async def model(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(model_page, request.path_params["name"]))
+
+    async def diagram(request: Request) -> Response:
+        svg = await run_in_threadpool(diagram_svg, request.path_params["name"])
+        return Response(svg, media_type="image/svg+xml")
+
+    async def digit(request: Request) -> Response:
+        data = await _body(request, MAX_IMAGE_BYTES)
+        if not data:
+            return error(400, "the request has no image: send the drawing as the body (PNG)")
+        return JSONResponse(await run_in_threadpool(lab.classify, data))
+
+    async def sample(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(lab.sample))
+
+    async def block(request: Request) -> Response:
+        raw = await _body(request, MAX_JSON_BYTES)
+        try:
+            params = json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return error(400, "the body is not JSON: send {\"shortcut\": ..., \"zero_last\": ..., \"changes_shape\": ...}")
+        if not isinstance(params, dict):
+            return error(400, "the body must be a JSON object")
+        shortcut = params.get("shortcut", "identity")
+        flags = {k: params.get(k, False) for k in ("zero_last", "changes_shape")}
+        if not isinstance(shortcut, str) or not all(isinstance(v, bool) for v in flags.values()):
+            return error(400, "shortcut must be a string, zero_last and changes_shape true or false")
+        return JSONResponse(await run_in_threadpool(block_view, shortcut, flags["zero_last"], flags["changes_shape"]))
+
+    async def published_results(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(published))
+
+    async def run_list(request: Request) -> Response:
+        return JSONResponse({"roots": [r.name for r in folders.roots], "runs": await run_in_threadpool(folders.listing)})
+
+    async def run_curves(request: Request) -> Response:
+        run_id = request.query_params.get("id")
+        if not run_id:
+            return error(400, "give the run as ?id=<folder number>/<path>, from /api/runs")
+        return JSONResponse(await run_in_threadpool(folders.curves, run_id))
+
+    async def user_error(request: Request, exc: Exception) -> Response:
+        status = 404 if isinstance(exc, UnknownNameError) else 403 if isinstance(exc, OutsideRuns) else \
+            422 if isinstance(exc, DataError) else 400  # fmt: skip
+        return error(status, str(exc))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error(exc.status_code, exc.detail if isinstance(exc.detail, str) else "bad request")
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed: %s", request.method, request.url.path, one_line(exc))
+        return error(500, f"internal error: {one_line(exc)}")
+
+    routes = [
+        Route("/", index),
+        Route("/api/models", models),
+        Route("/api/models/{name}", model),
+        Route("/api/models/{name}/diagram.svg", diagram),
+        Route("/api/digit", digit, methods=["POST"]),
+        Route("/api/digit/sample", sample),
+        Route("/api/block", block, methods=["POST"]),
+        Route("/api/published", published_results),
+        Route("/api/runs", run_list),
+        Route("/api/runs/curves", run_curves),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    handlers: dict[Any, Any] = {UserError: user_error, HTTPException: http_error, Exception: unexpected}
+    return Starlette(routes=routes, exception_handlers=handlers)

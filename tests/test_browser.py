@@ -1,0 +1,173 @@
+"""The explorer in a real browser: Debian's Chromium, driven by Playwright through real mouse events.
+
+Screenshots of each page go to ``$CLASSICNETS_SCREENSHOTS`` when it is set (the README's pictures
+are made so: ``CLASSICNETS_SCREENSHOTS=docs/img pytest tests/test_browser.py``), else to the test's
+own temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from classicnets.data import load_dataset
+from classicnets.train import make_config, train
+
+from conftest import SHARED_DATA
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)  # fmt: skip
+playwright = pytest.importorskip("playwright.sync_api")
+
+# The flags a root session on a machine without a network needs (see the Playwright notes in the docs).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
+VIEWS = ("models", "draw", "block", "degradation")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A --runs folder holding one real, short training run."""
+    root = tmp_path_factory.mktemp("runs")
+    before = torch.get_num_threads()
+    train(make_config("lenet5_modern", "digits", str(root / "lenet-digits"), iterations=30, eval_every=5, threads=1,
+                      progress=False))  # fmt: skip
+    torch.set_num_threads(before)
+    return root
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("CLASSICNETS_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def page(browser, serve, run_folder: Path):
+    served = serve("--runs", str(run_folder), "--data-dir", str(SHARED_DATA))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.errors = []  # console errors and uncaught exceptions
+    pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.url_base = served.url
+    yield pg
+    context.close()
+
+
+def open_view(page, view: str) -> None:
+    page.goto(f"{page.url_base}/#{view}")
+    page.wait_for_selector(f"body[data-ready={view}]", timeout=60_000)
+
+
+def test_every_page_loads_without_console_errors(page, shots: Path) -> None:
+    for view in VIEWS:
+        open_view(page, view)
+        page.wait_for_load_state("networkidle")
+        assert page.errors == [], (view, page.errors)
+    open_view(page, "models")
+    page.wait_for_selector("img.diagram")
+    page.screenshot(path=str(shots / "serve-models.png"), full_page=True)
+
+
+def mnist_seven_strokes() -> list[tuple[int, int, int]]:
+    """The ink of MNIST's first test image (a 7) as horizontal strokes: (row, first column, last column)."""
+    if not (SHARED_DATA / "mnist").is_dir():
+        pytest.skip(f"MNIST not found in {SHARED_DATA}")
+    test = load_dataset("mnist", SHARED_DATA).test
+    assert int(test.labels[0]) == 7
+    ink = test.images[0, 0] > 128
+    strokes = []
+    for y in range(28):
+        xs = ink[y].nonzero().flatten().tolist()
+        runs: list[list[int]] = []
+        for x in xs:
+            if runs and x == runs[-1][1] + 1:
+                runs[-1][1] = x
+            else:
+                runs.append([x, x])
+        strokes += [(y, a, b) for a, b in runs]
+    return strokes
+
+
+def test_drawing_a_seven_with_the_mouse_both_lenets_read_seven(page, shots: Path) -> None:
+    open_view(page, "draw")
+    box = page.locator("[data-testid=draw-canvas]").bounding_box()
+    scale = box["width"] / 28
+    for y, a, b in mnist_seven_strokes():  # real mouse events, stroke by stroke
+        cy = box["y"] + (y + 0.5) * scale
+        page.mouse.move(box["x"] + (a + 0.5) * scale, cy)
+        page.mouse.down()
+        page.mouse.move(box["x"] + (b + 0.5) * scale, cy, steps=3)
+        page.mouse.up()
+    for name in ("lenet5", "lenet5_modern"):
+        page.wait_for_function(
+            f"document.querySelector('[data-testid={name}-prediction]')?.textContent === '7'", timeout=30_000
+        )
+    for name in ("lenet5", "lenet5_modern"):
+        assert page.locator(f"[data-testid={name}-C1] canvas").count() == 6
+        assert page.locator(f"[data-testid={name}-S2] canvas").count() == 6
+        assert page.locator(f"[data-testid={name}-C3] canvas").count() == 16
+        assert page.locator(f"[data-testid={name}-S4] canvas").count() == 16
+    assert page.errors == []
+    page.screenshot(path=str(shots / "serve-draw.png"), full_page=True)
+
+
+def test_vgg16_shows_its_138_million_parameters(page) -> None:
+    open_view(page, "models")
+    page.select_option("[data-testid=model-picker]", "vgg16")
+    params = page.locator("[data-testid=model-vgg16] [data-testid=params]")
+    params.wait_for(timeout=60_000)
+    assert params.text_content() == "138,357,544"
+    assert "138,357,544" in page.content()
+    assert page.locator("[data-testid=model-vgg16] ul.checks li.ok").count() == 2  # params and MACs match
+
+
+def test_zeroing_w_and_b_shows_the_identity(page, shots: Path) -> None:
+    open_view(page, "block")
+    headline = page.locator("[data-testid=block-headline]")
+    headline.wait_for()
+    assert "identity" not in headline.text_content()
+    page.check("[data-testid=zero-toggle]")
+    page.wait_for_function("document.querySelector('[data-testid=block-headline]').textContent.includes('the block is the identity')")
+    assert "max |a[l+2] - a[l]| = 0" in page.locator("[data-testid=block-verdict]").text_content()
+    page.screenshot(path=str(shots / "serve-block.png"), full_page=True)
+    page.check("input[name=shortcut][value=none]")
+    page.wait_for_function("document.querySelector('[data-testid=block-headline]').textContent.includes('loses its input')")
+    assert page.errors == []
+
+
+def test_a_run_folder_shows_its_curve_and_follows_it_live(page, run_folder: Path, shots: Path) -> None:
+    open_view(page, "degradation")
+    page.screenshot(path=str(shots / "serve-degradation.png"), full_page=True)
+    page.select_option("[data-testid=result-picker]", "run:0/lenet-digits")
+    training = page.locator("[data-testid=curve-chart] path[data-series=training]")
+    training.wait_for()
+    points = training.get_attribute("d").count("L") + 1
+    assert points == 6  # logged every 5 of 30 steps
+    log = run_folder / "lenet-digits" / "metrics.jsonl"
+    last = json.loads(log.read_text().splitlines()[-1])
+    with open(log, "a") as f:  # the run goes on: a new record appears
+        f.write(json.dumps({**last, "step": last["step"] + 5, "train_error": 0.01}) + "\n")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=curve-chart] path[data-series=training]').getAttribute('d').split('L').length === 7",
+        timeout=15_000,
+    )
+    assert page.errors == []

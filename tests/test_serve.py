@@ -1,0 +1,268 @@
+"""``classicnets serve``: the explorer's API on the real models, its bad-input answers, its path
+safety, a hypothesis fuzz of the running server, and the command line's errors."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from classicnets.serve import create_app
+from classicnets.serve.digits import mnist_like
+from classicnets.train import make_config, train
+
+from conftest import REPO, SHARED_DATA, free_port
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # starlette's note about its test client's HTTP library
+    from starlette.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A --runs folder with one real (tiny) run, a symlink that leads out of it, and a secret outside."""
+    root = tmp_path_factory.mktemp("runs")
+    before = torch.get_num_threads()
+    train(make_config("lenet5_modern", "digits", str(root / "tiny"), iterations=12, eval_every=4, threads=1,
+                      progress=False))  # fmt: skip
+    torch.set_num_threads(before)
+    outside = root.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "metrics.jsonl").write_text('{"step": 1, "train_error": 0.5}\n')
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    return root
+
+
+@pytest.fixture(scope="module")
+def client(run_root: Path) -> TestClient:
+    return TestClient(create_app(runs=[run_root], data_dir=str(SHARED_DATA)))
+
+
+def png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def a_seven() -> np.ndarray:
+    """A 7 drawn large on a 280 x 280 canvas, as the page sends it."""
+    canvas = np.zeros((280, 280), dtype=np.uint8)
+    canvas[40:60, 60:220] = 255  # the bar
+    for i in range(180):  # the stem, down to the left
+        y, x = 60 + i, 200 - i // 2
+        canvas[y : y + 8, x : x + 18] = 255
+    return canvas
+
+
+# ---- the API on the real models ------------------------------------------------------------------
+
+
+def test_models_page_has_the_checked_layer_table(client: TestClient) -> None:
+    names = [m["name"] for m in client.get("/api/models").json()]
+    assert "vgg16" in names and "plain56" in names
+    page = client.get("/api/models/vgg16").json()
+    assert page["summary"]["totals"]["params"] == 138_357_544
+    assert [c["ok"] for c in page["summary"]["checks"]] == [True, True]  # params exactly, MACs within 1%
+    assert [p["channels"] for p in page["shapes"]][:3] == [64, 64, 128] and page["shapes"][-1]["hw"] == 14 * 14
+    svg = client.get("/api/models/lenet5/diagram.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
+
+
+def test_a_drawn_seven_is_read_as_seven_by_both_lenets(client: TestClient) -> None:
+    answer = client.post("/api/digit", content=png(a_seven()))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    for name in ("lenet5", "lenet5_modern"):
+        m = body["models"][name]
+        assert m["prediction"] == "7" and abs(sum(m["probabilities"]) - 1) < 1e-3
+        assert [m["maps"][k]["count"] for k in ("C1", "S2", "C3", "S4")] == [6, 6, 16, 16]
+        assert [m["maps"][k]["height"] for k in ("C1", "S2", "C3", "S4")] == [28, 14, 10, 5]
+        assert (m["input"]["height"], m["input"]["width"]) == (32, 32)
+    rbf = body["models"]["lenet5"]["rbf_distances"]
+    assert rbf.index(min(rbf)) == 7 and body["models"]["lenet5_modern"]["rbf_distances"] is None
+
+
+def test_drawings_are_made_mnist_like() -> None:
+    digit = mnist_like(Image.fromarray(a_seven()))
+    assert digit.shape == (28, 28)
+    ys, xs = np.nonzero(digit > 25)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 <= 21  # inside the 20 x 20 box
+    cy, cx = (np.indices(digit.shape) * digit).reshape(2, -1).sum(1) / digit.sum()
+    assert abs(cy - 14) < 1 and abs(cx - 14) < 1  # centred on its centre of mass
+
+
+def test_sample_digits_come_from_mnist_when_it_is_on_disk(client: TestClient) -> None:
+    if not (SHARED_DATA / "mnist").is_dir():
+        pytest.skip(f"MNIST not found in {SHARED_DATA}")
+    sample = client.get("/api/digit/sample").json()
+    assert sample["source"] == "MNIST test set" and sample["label"] in "0123456789"
+    pixels = Image.open(io.BytesIO(base64.b64decode(sample["png"].split(",")[1])))
+    assert pixels.size == (28, 28)
+
+
+@pytest.mark.parametrize(
+    "shortcut,zero,changes,identity,returns",
+    [("identity", True, False, True, "a[l]  (identity)"),
+     ("none", True, False, False, "g(b) = 0 everywhere  (a[l] is lost)"),
+     ("C", True, False, False, "W_s a[l]  (a projection, not the identity)"),
+     ("B", True, True, False, "g(W_s a[l])  (W_s projects a[l] to the new shape)"),
+     ("identity", False, False, False, None)],
+)  # fmt: skip
+def test_block_page_numbers_come_from_the_running_block(client, shortcut, zero, changes, identity, returns) -> None:
+    b = client.post("/api/block", json={"shortcut": shortcut, "zero_last": zero, "changes_shape": changes}).json()
+    assert b["identity"] is identity
+    if returns:
+        assert b["returns"] == returns
+    assert b["needs_ws"] is (shortcut == "C" or (shortcut == "B" and changes))
+    if identity:
+        assert b["a_next"] == b["a_l"] and b["max_diff_from_input"] == 0
+    if shortcut == "none" and zero:
+        assert b["shortcut_term"] is None and all(v == 0 for row in b["a_next"] for v in row)
+
+
+def test_runs_are_listed_and_their_curves_read(client: TestClient) -> None:
+    runs = client.get("/api/runs").json()["runs"]
+    assert {"id": "0/tiny", "kind": "run", "name": f"{runs[0]['name'].split('/')[0]}/tiny"} in runs
+    curves = client.get("/api/runs/curves", params={"id": "0/tiny"}).json()
+    assert [r["step"] for r in curves["records"]] == [4, 8, 12]
+
+
+def test_published_results_are_served() -> None:
+    published = TestClient(create_app()).get("/api/published").json()
+    assert "degradation-quick" in published and published["degradation-quick"]["depths"] == [20, 32]
+
+
+# ---- bad input: 4xx and one line, and the server keeps serving ----------------------------------
+
+BAD = [
+    ("get", "/api/models/resnet21", {}, 404, "unknown model 'resnet21'; did you mean resnet32, resnet20, resnet18?"),
+    ("post", "/api/digit", {"content": b"this is not an image"}, 422, "the body is not an image"),
+    ("post", "/api/digit", {"content": b""}, 400, "the request has no image"),
+    ("post", "/api/digit", {"content": b"\x89PNG" + b"0" * 2_100_000}, 413, "larger than 2,000,000 bytes"),
+    ("post", "/api/digit", {"content": png(np.zeros((50, 50), dtype=np.uint8))}, 422, "the drawing is blank"),
+    ("post", "/api/block", {"content": b"{not json"}, 400, "the body is not JSON"),
+    ("post", "/api/block", {"content": b"[1, 2]"}, 400, "must be a JSON object"),
+    ("post", "/api/block", {"json": {"shortcut": "D"}}, 400, "shortcut must be one of"),
+    ("post", "/api/block", {"json": {"shortcut": "A", "zero_last": "yes"}}, 400, "true or false"),
+    ("get", "/api/runs/curves?id=0/../..", {}, 403, "is not a folder inside the --runs folder"),
+    ("get", "/api/runs/curves?id=0/tiny/../../outside", {}, 403, "is not a folder inside the --runs folder"),
+    ("get", "/api/runs/curves?id=0/escape", {}, 403, "is not a folder inside the --runs folder"),
+    ("get", "/api/runs/curves?id=7/tiny", {}, 403, "no --runs folder number '7'"),
+    ("get", "/api/runs/curves?id=0/absent", {}, 403, "no run at 'absent'"),
+    ("get", "/api/runs/curves", {}, 400, "give the run as ?id="),
+    ("get", "/api/nothing-here", {}, 404, "Not Found"),
+]
+
+
+@pytest.mark.parametrize("method,path,kwargs,status,message", BAD, ids=[f"{b[1]}-{b[3]}" for b in BAD])
+def test_bad_input_is_a_4xx_with_one_json_line(client, method, path, kwargs, status, message) -> None:
+    answer = getattr(client, method)(path, **kwargs)
+    assert answer.status_code == status
+    error = answer.json()["error"]
+    assert message in error and "\n" not in error
+    assert client.get("/api/models").status_code == 200  # and it keeps serving
+
+
+# ---- the running server, fuzzed ------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=10,
+)
+block_bodies = st.fixed_dictionaries(
+    {}, optional={"shortcut": st.sampled_from(["identity", "A", "B", "C", "none", "x", ""]) | json_values,
+                  "zero_last": st.booleans() | json_values, "changes_shape": st.booleans() | json_values},
+)  # fmt: skip
+images = st.builds(lambda a: png(np.array(a, dtype=np.uint8)), st.lists(st.lists(st.integers(0, 255), min_size=3, max_size=12),
+                                                                        min_size=3, max_size=12).filter(lambda rows: len({len(r) for r in rows}) == 1))  # fmt: skip
+run_ids = st.text(alphabet=st.sampled_from(list("0123/.abc\\%~ ")) | st.characters(), max_size=30)
+requests = st.one_of(
+    st.tuples(st.just("GET"), st.builds(lambda n: f"/api/models/{quote(n, safe='', errors='surrogatepass')}", st.text(max_size=20)), st.none()),
+    st.tuples(st.just("GET"), st.builds(lambda n: f"/api/models/{n}/diagram.svg", st.sampled_from(["lenet5", "nope", "..", "%2e%2e"]))),
+    st.tuples(st.just("POST"), st.just("/api/digit"), st.binary(max_size=300) | images),
+    st.tuples(st.just("POST"), st.just("/api/block"), st.binary(max_size=100) | block_bodies.map(lambda d: json.dumps(d).encode())),
+    st.tuples(st.just("GET"), st.builds(lambda i: "/api/runs/curves?id=" + quote(i, safe="/", errors="surrogatepass"), run_ids)),
+    st.tuples(st.sampled_from(["GET", "POST", "PUT", "DELETE"]), st.text(alphabet="/abcdefgmoprstuvz0._-%", max_size=30)),
+)
+
+
+@pytest.mark.slow
+def test_fuzzing_the_running_server_gives_no_5xx_and_no_traceback(serve, run_root: Path) -> None:
+    served = serve("--runs", str(run_root), "--data-dir", str(SHARED_DATA))
+    seen: list[tuple[str, str, int]] = []
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+
+        @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        @given(requests)
+        def fuzz(request: tuple) -> None:
+            method, path, *body = request
+            if not path.startswith("/"):
+                path = "/" + path
+            answer = http.request(method, path, params=None, content=body[0] if body and body[0] else None)
+            seen.append((method, path, answer.status_code))
+            assert answer.status_code < 500, (method, path, answer.text)
+            if path.startswith("/api/") and answer.status_code >= 400:
+                assert "error" in answer.json()
+
+        fuzz()
+        assert http.get("/api/models").status_code == 200
+    assert len(seen) >= 250 and any(s >= 400 for *_, s in seen) and any(s == 200 for *_, s in seen)
+    output = served.output()
+    assert "Traceback" not in output and "Exception" not in output, output[-3000:]
+
+
+# ---- the command line ----------------------------------------------------------------------------
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "classicnets", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)  # fmt: skip
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"classicnets: error: port {port} on 127.0.0.1 is in use: stop what uses it, or pick another with --port"
+
+
+def test_bad_runs_folder_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = cli("serve", "--port", str(free_port()), "--runs", str(tmp_path / "absent"))
+    assert result.returncode == 2 and result.stderr.strip() == f"classicnets: error: --runs {tmp_path / 'absent'}: no such folder"
+
+
+def test_listening_beyond_localhost_warns_once(serve) -> None:
+    served = serve("--host", "0.0.0.0")
+    output = served.output()
+    assert output.count("warning: listening on 0.0.0.0: anyone on the network") == 1
+    assert httpx.get(served.url + "/api/models").status_code == 200
+
+
+def test_localhost_only_by_default_and_no_warning(serve) -> None:
+    from classicnets.cli import build_parser
+    from classicnets.serve import is_local
+
+    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
+    assert is_local("127.0.0.1") and is_local("::1") and is_local("localhost") and not is_local("0.0.0.0")
+    served = serve()
+    assert "warning" not in served.output() and served.output().startswith("classicnets explorer at http://127.0.0.1:")
