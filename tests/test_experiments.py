@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from classicnets.cli import main
-from classicnets.experiments import BUDGETS, DegradationConfig, run_degradation, run_identity, verdict
-from classicnets.experiments.degradation import Curve
+from classicnets.experiments import BUDGETS, DegradationConfig, run_degradation, run_identity, trend, verdict
+from classicnets.experiments.degradation import ONE_SEED_SPREAD, Curve, plot
 from classicnets.experiments.lenet_ablation import AblationConfig, run_lenet_ablation
 from classicnets.errors import ConfigError
 
@@ -93,14 +93,20 @@ def test_tiny_degradation_end_to_end_and_resume(tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert "Degradation" in (tmp_path / "report.md").read_text()
     # a second run finds every depth finished and trains nothing
-    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")}
+    mtimes = {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/seed0/*/last.safetensors")}
+    assert len(mtimes) == 4
     run_degradation(cfg)
-    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")} == mtimes
-    # another plan in the same folder (a new budget, another seed) is refused, not mixed in
-    for changed in (replace(cfg, iterations=6), replace(cfg, seed=1)):
-        with pytest.raises(ConfigError, match="another plan: (iterations 4 \\(now 6\\)|seed 0 \\(now 1\\))"):
-            run_degradation(changed)
-    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/*/last.safetensors")} == mtimes
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/seed0/*/last.safetensors")} == mtimes
+    # another plan in the same folder (a new budget) is refused, not mixed in
+    with pytest.raises(ConfigError, match="another plan: iterations 4 \\(now 6\\)"):
+        run_degradation(replace(cfg, iterations=6))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/seed0/*/last.safetensors")} == mtimes
+    # a second seed trains beside the first (seed 0 is reused, not retrained) and the report has a spread
+    two = run_degradation(replace(cfg, seeds=(0, 1)))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.glob("runs/seed0/*/last.safetensors")} == mtimes
+    assert len(list(tmp_path.glob("runs/seed1/*/last.safetensors"))) == 4
+    assert all(len(f["train_error_by_seed"]) == 2 and f["train_error_std"] is not None for f in two["final"].values())
+    assert "over 2 seeds" in two["trend"]["sentences"][1]
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
@@ -130,5 +136,64 @@ def test_degradation_cli_passes_precision_to_every_run(tmp_path, capsys):
     assert main(args) == 0
     assert "degradation" in capsys.readouterr().out
     for name in ("plain20", "resnet20", "plain32", "resnet32"):
-        saved = torch.load(out / "runs" / name / "last.state.pt", weights_only=True)["config"]
+        saved = torch.load(out / "runs" / "seed0" / name / "last.state.pt", weights_only=True)["config"]
         assert saved["precision"] == "fp32" and saved["iterations"] == 2
+
+
+def test_sweep_budget_plan_has_the_lectures_depths():
+    sweep = BUDGETS["sweep"]
+    assert sweep.depths == (20, 32, 44, 56) and sweep.resnet_only == ()
+    assert (sweep.milestones[0] / sweep.iterations, sweep.milestones[1] / sweep.iterations) == (0.5, 0.75)
+    networks = DegradationConfig(out="x", budget="sweep").networks()
+    assert networks == [f"{k}{d}" for d in (20, 32, 44, 56) for k in ("plain", "resnet")]
+    paper = DegradationConfig(out="x", budget="paper").networks()
+    assert "resnet110" in paper and "plain110" not in paper and paper[-1] == "resnet110"
+    assert BUDGETS["paper"].iterations == 64_000 and BUDGETS["paper"].milestones == (32_000, 48_000)
+
+
+def _finals(family: str, errors: list[float]) -> dict[str, float]:
+    return {f"{family}{d}": e for d, e in zip((20, 32, 44, 56), errors)}
+
+
+def test_trend_words_a_monotone_rise():
+    t = trend("plain", [_finals("plain", [0.25, 0.37, 0.45, 0.52])], (20, 32, 44, 56))
+    assert [s.word for s in t.steps] == ["rises"] * 3 and t.everywhere == "rises"
+    assert "RISES at every step of depth - as the paper finds" in t.sentence()
+    assert "20->32: +12.00 points (rises: beyond the spread of 1.00)" in t.sentence()
+
+
+def test_trend_words_a_monotone_fall():
+    seeds = [_finals("resnet", [0.22, 0.19, 0.17, 0.15]), _finals("resnet", [0.225, 0.195, 0.172, 0.152])]
+    t = trend("resnet", seeds, (20, 32, 44, 56))
+    assert [s.word for s in t.steps] == ["falls"] * 3 and t.everywhere == "falls" and t.seeds == 2
+    assert "FALLS at every step of depth - as the paper finds" in t.sentence()
+
+
+def test_trend_never_rounds_a_tie_into_a_win():
+    # ResNet-32 is 0.4 points below ResNet-20: a fall, if one ignored the seed-to-seed spread
+    one_seed = trend("resnet", [_finals("resnet", [0.218, 0.214, 0.219, 0.224])], (20, 32, 44, 56))
+    assert [s.word for s in one_seed.steps] == ["tie", "tie", "tie"] and one_seed.everywhere is None
+    assert all(s.spread == ONE_SEED_SPREAD for s in one_seed.steps)
+    sentence = one_seed.sentence()
+    assert "does NOT fall at every step" in sentence and "NOT yet as the paper finds" in sentence
+    assert "20->32: -0.40 points (a tie: within the spread of 1.00)" in sentence
+    # two seeds that disagree by more than the step: still a tie
+    noisy = [_finals("resnet", [0.220, 0.210, 0.20, 0.19]), _finals("resnet", [0.205, 0.215, 0.21, 0.20])]
+    t = trend("resnet", noisy, (20, 32, 44, 56))
+    assert t.steps[0].word == "tie" and t.steps[0].spread > abs(t.steps[0].delta)
+
+
+def test_figure_has_one_point_per_depth(tmp_path):
+    cfg = DegradationConfig(out=str(tmp_path), dataset="digits", depths=(20, 32, 44), iterations=2, subset=256,
+                            progress=False, device="cpu")  # fmt: skip
+    results = run_degradation(cfg)
+    drawn_png = (tmp_path / "degradation.png").read_bytes()
+    assert drawn_png[:4] == b"\x89PNG"
+    curves = {n: Curve(**c) for n, c in results["curves"].items()}
+    from classicnets.experiments.degradation import Step, Trend
+
+    trends = [Trend(**{**t, "depths": tuple(t["depths"]), "errors": tuple(t["errors"]),
+                       "steps": tuple(Step(**s) for s in t["steps"])}) for t in results["trend"]["families"]]  # fmt: skip
+    drawn = plot(curves, trends, tmp_path / "again.png")
+    assert [d for d, _ in drawn["plain"]] == [20, 32, 44] and [d for d, _ in drawn["resnet"]] == [20, 32, 44]
+    assert [e for _, e in drawn["resnet"]] == pytest.approx([100 * results["final"][f"resnet{d}"]["train_error"] for d in (20, 32, 44)])

@@ -9,7 +9,9 @@ import sys
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import ConfigError
 from ..experiments import (
+    BUDGET_HELP,
     BUDGETS,
     AblationConfig,
     DegradationConfig,
@@ -26,14 +28,17 @@ def _command_line() -> str:
 
 
 def cmd_degradation(args: argparse.Namespace) -> int:
+    if args.seed is not None and args.seeds:
+        raise ConfigError("give --seed N or --seeds N [N ...], not both")
+    seeds = tuple(args.seeds) if args.seeds else (args.seed or 0,)
     cfg = DegradationConfig(
         out=args.out, dataset=args.dataset, depths=tuple(args.depths) if args.depths else None,
-        budget=args.budget, seed=args.seed, data_dir=args.data_dir, subset=args.subset,
+        budget=args.budget, seeds=seeds, data_dir=args.data_dir, subset=args.subset,
         iterations=args.iterations, device=args.device, progress=not args.no_progress,
         extra={"precision": args.precision},
     )  # fmt: skip
     results = run_degradation(cfg, command=_command_line())
-    for sentence in results["verdict"]["sentences"]:
+    for sentence in [*results["trend"]["sentences"], *results["verdict"]["sentences"]]:
         print(sentence)
     print(f"wrote {args.out}/results.json, report.md, degradation.png")
     return 0
@@ -83,11 +88,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = esub.add_parser("degradation", help="plain vs residual nets at several depths (He et al. Fig. 6)")
     _common(p, "runs/degradation", "cifar10")
     p.add_argument("--depths", type=int, nargs="+", help="6n+2 depths (default: the budget's)")
-    p.add_argument("--budget", choices=sorted(BUDGETS), default="quick",
-                   help="quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores; "
-                        "paper: depths 20-56, 64k iterations (for a GPU)")
+    p.add_argument("--budget", choices=list(BUDGETS), default="quick", help=BUDGET_HELP)
     p.add_argument("--iterations", type=int, help="override the budget's iterations per network (the rate drops scale with it)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="the seed of a one-seed run (default 0)")
+    p.add_argument("--seeds", type=int, nargs="+", metavar="N",
+                   help="several seeds: each network trains once per seed, and the report measures the spread")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: bf16 autocast where the CPU or GPU has bf16 units (as in train); fp32: the paper's arithmetic")
     p.set_defaults(func=cmd_degradation)

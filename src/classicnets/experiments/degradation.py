@@ -1,21 +1,28 @@
 """The degradation experiment of He et al. 2015 (Fig. 1 and Fig. 6): plain networks train worse as
 they get deeper; residual networks of the same depths train better.
 
-``run_degradation`` trains ``plainN`` and ``resnetN`` for each depth with one recipe and one seed
-(He et al.'s CIFAR-10 recipe, ``resnet-cifar``), records training error (a running average over
-each logging window, the paper's thin lines) and test error, and writes
+``run_degradation`` trains ``plainN`` and ``resnetN`` for each depth of a budget, with the paper's
+CIFAR-10 recipe (``resnet-cifar``: batch 128, lr 0.1 divided by 10 at 50% and 75% of the
+iterations, weight decay 1e-4, momentum 0.9, option A, the 45k/5k split), for one seed or
+several. It records training error (a running average over each logging window, the paper's thin
+lines) and test error, and writes
 
-    OUT/results.json      the curves and the verdict
+    OUT/results.json      the curves, the final errors, the verdict and the depth trend
     OUT/report.md         the verdict in words, with the final errors
-    OUT/degradation.png   two panels like Fig. 6: plain nets left, ResNets right
-    OUT/runs/<model>/     each model's training run (resumable; a finished one is not retrained)
+    OUT/degradation.png   plain nets, ResNets (Fig. 6), and final training error against depth
+    OUT/runs/seed<N>/<model>/   each model's training run (resumable; a finished one is not retrained)
 
+The lecture's picture is the third panel: training error against the number of layers. The
+report says, for each family, whether the error rises or falls at every step of depth, and how
+big each step is against the seed-to-seed spread; a step within the spread is a tie, never a win.
 Test error is only reported; nothing is chosen on it.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -27,6 +34,11 @@ from ..train.checkpoint import STATE, read_state
 from ..train.config import RUNTIME_FIELDS
 
 PAPER_ITERATIONS = 64_000
+# With one seed there is no spread of one's own. A step of depth must then exceed this many points of
+# training error to count as a rise or a fall: about twice the seed-to-seed standard deviation of the
+# ResNet-32 minus ResNet-20 difference over 3 seeds of the quick budget (0.45 points; docs/results.md).
+ONE_SEED_SPREAD = 1.0
+MIN_SPREAD = 0.25  # points: the least threshold even when a few seeds happen to agree closely
 
 
 @dataclass(frozen=True)
@@ -38,20 +50,38 @@ class Budget:
     depths: tuple[int, ...]
     eval_every: int
     cuts: str  # what this budget cuts from the paper, in words
+    resnet_only: tuple[int, ...] = ()  # depths trained as ResNets only (Fig. 6 has no plain-110)
+    compile: bool = False  # torch.compile each network (pays off on long runs)
 
 
+SWEEP_ITERATIONS = 4_000
 BUDGETS: dict[str, Budget] = {
-    "paper": Budget(
-        PAPER_ITERATIONS, (32_000, 48_000), (20, 32, 44, 56), 1_000,
-        "nothing: the paper's 64k iterations (about 182 epochs) for depths 20, 32, 44, 56; meant for a GPU",
-    ),
     "quick": Budget(
         2_800, (1_400, 2_100), (20, 32), 400,
         "iterations: 2,800 instead of 64,000 (lr / 10 at 1,400 and 2,100 instead of 32k and 48k: "
         "the same halfway and three-quarter points), and depths: 20 and 32 only; batch, lr, momentum, "
         "weight decay, augmentation and the 45k/5k split are the paper's",
     ),
+    "sweep": Budget(
+        SWEEP_ITERATIONS, (SWEEP_ITERATIONS // 2, SWEEP_ITERATIONS * 3 // 4), (20, 32, 44, 56), 500,
+        f"iterations: {SWEEP_ITERATIONS:,} instead of 64,000 (lr / 10 at 50% and 75%, as 32k and 48k of 64k), "
+        "and depth 110 left out; depths 20, 32, 44, 56, batch, lr, momentum, weight decay, augmentation and "
+        "the 45k/5k split are the paper's",
+        compile=True,
+    ),
+    "paper": Budget(
+        PAPER_ITERATIONS, (32_000, 48_000), (20, 32, 44, 56, 110), 1_000,
+        "nothing: the paper's 64k iterations (about 182 epochs) for plain-20 to 56 and ResNet-20 to 110, "
+        "with ResNet-110's warm-up; meant for a GPU",
+        resnet_only=(110,),
+        compile=True,
+    ),
 }
+BUDGET_HELP = (
+    "quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores; "
+    f"sweep: depths 20, 32, 44 and 56, {SWEEP_ITERATIONS:,} iterations, about 120 min on 2 CPU cores; "
+    "paper: plain-20 to 56 and ResNet-20 to 110, 64k iterations (for a GPU: --device cuda)"
+)
 
 
 @dataclass
@@ -60,7 +90,7 @@ class DegradationConfig:
     dataset: str = "cifar10"
     depths: tuple[int, ...] | None = None  # None: the budget's
     budget: str = "quick"
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
     data_dir: str | None = None
     subset: int | None = None  # train on a subset (tests)
     iterations: int | None = None  # override the budget's (tests)
@@ -70,15 +100,23 @@ class DegradationConfig:
 
     def plan(self) -> tuple[Budget, tuple[int, ...], int]:
         if self.budget not in BUDGETS:
-            raise ConfigError(f"unknown --budget {self.budget!r}; choose quick or paper")
+            raise ConfigError(f"unknown --budget {self.budget!r}; choose {', '.join(BUDGETS)}")
         b = BUDGETS[self.budget]
-        depths = tuple(self.depths or b.depths)
+        depths = tuple(sorted(self.depths or b.depths))
         bad = [d for d in depths if (d - 2) % 6 or d < 8]
         if bad:
             raise ConfigError(f"depths must be 6n+2 (20, 32, 44, 56, 110), got {bad}")
         if len(depths) < 2:
             raise ConfigError("give at least two depths to compare")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
+            raise ConfigError(f"--seeds must be distinct numbers >= 0, got {list(self.seeds)}")
         return b, depths, self.iterations or b.iterations
+
+    def networks(self) -> list[str]:
+        """The networks of the plan, shallowest first, the plain twin before the ResNet."""
+        budget, depths, _ = self.plan()
+        return [f"{kind}{d}" for d in depths for kind in ("plain", "resnet")
+                if not (kind == "plain" and d in budget.resnet_only)]  # fmt: skip
 
 
 # ---- curves and the verdict (pure functions, tested on synthetic curves) --------------------
@@ -145,42 +183,136 @@ class Verdict:
         ]
 
 
+def common_iteration(curves: dict[str, Curve]) -> int:
+    """The last iteration that every curve reached: where networks are compared."""
+    if not curves or not all(c.steps for c in curves.values()):
+        raise ValueError("no curves to compare")
+    return min(max(c.steps) for c in curves.values())
+
+
+def verdict_from_finals(finals: dict[str, dict[str, float | None]], shallow: int, deep: int, at: int) -> Verdict:
+    """The shallow-against-deep verdict from final errors (``{"train_error", "test_error"}`` per model)."""
+    names = [f"plain{shallow}", f"plain{deep}", f"resnet{shallow}", f"resnet{deep}"]
+    missing = [n for n in names if finals.get(n, {}).get("train_error") is None]
+    if missing:
+        raise ValueError(f"no curves for {', '.join(missing)}")
+    train = {n: float(finals[n]["train_error"]) for n in names}  # type: ignore[arg-type]
+    test = {n: finals[n].get("test_error") for n in names}
+    p, r = (train[names[0]], train[names[1]]), (train[names[2]], train[names[3]])
+    plain_degrades, resnet_improves = p[1] > p[0], r[1] <= r[0]
+    return Verdict(
+        at, shallow, deep, p, r, (test[names[0]], test[names[1]]), (test[names[2]], test[names[3]]),
+        plain_degrades, resnet_improves, plain_degrades and resnet_improves, r[1] < p[1],
+    )  # fmt: skip
+
+
 def verdict(curves: dict[str, Curve], shallow: int, deep: int) -> Verdict:
     """Compare training error at equal iterations: the last iteration all four curves reached."""
     names = [f"plain{shallow}", f"plain{deep}", f"resnet{shallow}", f"resnet{deep}"]
     missing = [n for n in names if n not in curves or not curves[n].steps]
     if missing:
         raise ValueError(f"no curves for {', '.join(missing)}")
-    at = min(max(curves[n].steps) for n in names)
-    train = {n: late_mean(curves[n], at) for n in names}
-    test = {n: late_mean(curves[n], at, "test_error") for n in names}
-    p = (train[names[0]], train[names[1]])
-    r = (train[names[2]], train[names[3]])
-    assert None not in p and None not in r
-    plain_degrades = p[1] > p[0]  # type: ignore[operator]
-    resnet_improves = r[1] <= r[0]  # type: ignore[operator]
-    return Verdict(
-        at, shallow, deep, p, r,  # type: ignore[arg-type]
-        (test[names[0]], test[names[1]]), (test[names[2]], test[names[3]]),
-        plain_degrades, resnet_improves, plain_degrades and resnet_improves,
-        r[1] < p[1],  # type: ignore[operator]
-    )
+    at = common_iteration({n: curves[n] for n in names})
+    finals = {n: {"train_error": late_mean(curves[n], at), "test_error": late_mean(curves[n], at, "test_error")}
+              for n in names}  # fmt: skip
+    return verdict_from_finals(finals, shallow, deep, at)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of depth in one family: the change of final training error, in points."""
+
+    shallow: int
+    deep: int
+    delta: float  # points (deeper minus shallower)
+    spread: float  # points: a step must be larger than this to count as a rise or a fall
+    word: str  # "rises", "falls" or "tie"
+
+
+@dataclass(frozen=True)
+class Trend:
+    """How a family's final training error moves with depth, step by step."""
+
+    family: str  # "plain" or "resnet"
+    depths: tuple[int, ...]
+    errors: tuple[float, ...]  # mean final training error (fraction) at each depth
+    steps: tuple[Step, ...]
+    seeds: int
+    spread_source: str
+
+    @property
+    def everywhere(self) -> str | None:
+        """"rises" or "falls" when every step does; None otherwise."""
+        words = {s.word for s in self.steps}
+        return words.pop() if len(words) == 1 and words != {"tie"} else None
+
+    @property
+    def expected(self) -> str:
+        """What the paper finds: plain nets rise with depth (degradation), ResNets fall."""
+        return "rises" if self.family == "plain" else "falls"
+
+    def sentence(self) -> str:
+        name = "Plain nets" if self.family == "plain" else "ResNets"
+        path = " -> ".join(f"{e:.2%}" for e in self.errors)
+        layers = " -> ".join(map(str, self.depths))
+        steps = "; ".join(
+            f"{s.shallow}->{s.deep}: {s.delta:+.2f} points ("
+            + ("a tie: within" if s.word == "tie" else f"{s.word}: beyond") + f" the spread of {s.spread:.2f})"
+            for s in self.steps
+        )
+        if self.everywhere:
+            how = f"the training error {self.everywhere.upper()} at every step of depth"
+        else:
+            counts = {w: sum(s.word == w for s in self.steps) for w in ("rises", "falls", "tie")}
+            how = (f"the training error does NOT {self.expected[:-1]} at every step of depth "
+                   f"({counts['rises']} rise(s), {counts['falls']} fall(s), {counts['tie']} tie(s))")  # fmt: skip
+        paper = "as the paper finds" if self.everywhere == self.expected else "NOT yet as the paper finds"
+        return f"{name}, {layers} layers: {path} training error; {how} - {paper}. Steps: {steps}. Spread: {self.spread_source}."
+
+
+def trend(family: str, finals_by_seed: list[dict[str, float]], depths: tuple[int, ...]) -> Trend:
+    """The family's depth trend from each seed's final training errors (fractions, by model name).
+
+    With several seeds a step's spread is twice the standard deviation of the difference of two
+    networks' errors across seeds (at least ``MIN_SPREAD``); with one seed it is ``ONE_SEED_SPREAD``.
+    """
+    names = [f"{family}{d}" for d in depths]
+    per_seed = [[f[n] for n in names] for f in finals_by_seed]
+    means = tuple(statistics.fmean(col) for col in zip(*per_seed, strict=True))
+    if len(per_seed) > 1:
+        stds = [statistics.stdev(col) for col in zip(*per_seed, strict=True)]
+        source = f"twice the standard deviation over {len(per_seed)} seeds of a step's two networks (at least {MIN_SPREAD} points)"
+    else:
+        stds = None
+        source = (f"one seed, so a fixed {ONE_SEED_SPREAD} point (about twice the seed-to-seed spread of the quick budget); "
+                  "more seeds (--seeds 0 1) measure it")  # fmt: skip
+    steps = []
+    for i in range(len(depths) - 1):
+        delta = 100 * (means[i + 1] - means[i])
+        spread = ONE_SEED_SPREAD if stds is None else max(MIN_SPREAD, 200 * math.hypot(stds[i], stds[i + 1]))
+        word = "rises" if delta > spread else "falls" if delta < -spread else "tie"
+        steps.append(Step(depths[i], depths[i + 1], delta, spread, word))
+    return Trend(family, depths, means, tuple(steps), len(per_seed), source)
 
 
 # ---- figure and report ----------------------------------------------------------------------
 
 
-def plot(curves: dict[str, Curve], depths: tuple[int, ...], path: Path, note: str = "") -> None:
-    """Two panels like Fig. 6: training error dashed, test error bold, one colour per depth."""
+def plot(curves: dict[str, Curve], trends: list[Trend], path: Path, note: str = "",
+         finals_by_seed: list[dict[str, float]] | None = None) -> dict[str, list[tuple[int, float]]]:  # fmt: skip
+    """Three panels: plain nets and ResNets as in Fig. 6 (training error dashed, test error bold,
+    one colour per depth), and the lecture's picture: final training error against depth. Returns
+    the points of that last panel, (depth, error in %) per family, as drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    depths = sorted({d for t in trends for d in t.depths})
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.6), gridspec_kw={"width_ratios": [1, 1, 0.8]})
     colours = plt.get_cmap("viridis")
     for ax, kind, title in ((axes[0], "plain", "plain networks"), (axes[1], "resnet", "ResNets")):
-        for i, d in enumerate(sorted(depths)):
+        for i, d in enumerate(depths):
             c = curves.get(f"{kind}{d}")
             if c is None:
                 continue
@@ -194,16 +326,35 @@ def plot(curves: dict[str, Curve], depths: tuple[int, ...], path: Path, note: st
         ax.set_xlabel("iterations")
         ax.grid(alpha=0.3)
         ax.legend(title="bold: test, dashed: train", fontsize=8, title_fontsize=8)
+    axes[1].sharey(axes[0])
     axes[0].set_ylabel("error (%)")
+    ax = axes[2]
+    drawn: dict[str, list[tuple[int, float]]] = {}
+    for t, colour, marker in zip(trends, ("#c0392b", "#1f4e9c"), ("s", "o")):
+        errs = [100 * e for e in t.errors]
+        spread = None
+        if finals_by_seed and len(finals_by_seed) > 1:
+            spread = [100 * statistics.stdev([f[f"{t.family}{d}"] for f in finals_by_seed]) for d in t.depths]
+        line = ax.errorbar(t.depths, errs, yerr=spread, marker=marker, color=colour, lw=2, capsize=4,
+                           label="plain" if t.family == "plain" else "ResNet")  # fmt: skip
+        drawn[t.family] = list(zip(*(a.tolist() for a in line.lines[0].get_data()), strict=True))
+    ax.set_xticks(depths)
+    ax.set_xlabel("number of layers")
+    ax.set_ylabel("final training error (%)")
+    ax.set_title("training error against depth")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9)
     if note:
         fig.suptitle(note, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return drawn
 
 
 def report_markdown(results: dict[str, Any]) -> str:
     v = results["verdict"]
+    seeds = results["seeds"]
     lines = [
         "# Degradation experiment",
         "",
@@ -212,9 +363,13 @@ def report_markdown(results: dict[str, Any]) -> str:
         f"Dataset: {results['dataset']} (the CIFAR-10 copy here is JPEG-compressed, so errors run a "
         "little higher than on the original)" if results["dataset"] == "cifar10" else f"Dataset: {results['dataset']}",
         f"Budget: {results['budget']} - cuts {results['cuts']}.",
-        f"Seed {results['seed']}; wall time {results['wall_time_s'] / 60:.1f} min.",
+        f"Seeds {', '.join(map(str, seeds))}; training time {results['wall_time_s'] / 60:.1f} min.",
         "",
-        "## Verdict",
+        "## Training error against depth",
+        "",
+        *[f"- {s}" for s in results["trend"]["sentences"]],
+        "",
+        "## Shallowest against deepest",
         "",
         *[f"- {s}" for s in v["sentences"]],
         "",
@@ -225,12 +380,14 @@ def report_markdown(results: dict[str, Any]) -> str:
         "",
         "## Final errors (mean over the last quarter of training)",
         "",
-        "| model | training error | test error |",
-        "| --- | --- | --- |",
+        "| model | training error" + "".join(f" | seed {s}" for s in seeds) + " | test error |",
+        "| --- | ---" + " | ---" * len(seeds) + " | --- |",
     ]
     for name, row in results["final"].items():
         te = f"{row['test_error']:.2%}" if row["test_error"] is not None else "-"
-        lines.append(f"| {name} | {row['train_error']:.2%} | {te} |")
+        by_seed = "".join(f" | {e:.2%}" for e in row["train_error_by_seed"])
+        spread = f" +- {row['train_error_std']:.2%}" if row.get("train_error_std") is not None else ""
+        lines.append(f"| {name} | {row['train_error']:.2%}{spread}{by_seed} | {te} |")
     lines += ["", "![degradation](degradation.png)", ""]
     return "\n".join(lines)
 
@@ -257,26 +414,31 @@ def check_same_plan(run: Path, plan: TrainConfig) -> None:
         raise ConfigError(f"{run} was trained with another plan: {what}; give a new --out, or delete that folder")
 
 
+def run_folder(out: str | Path, seed: int, model: str) -> Path:
+    """Where one network of one seed trains."""
+    return Path(out) / "runs" / f"seed{seed}" / model
+
+
 def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]:
-    """Train every plain/residual pair (resuming unfinished runs, skipping finished ones), then
-    write results.json, report.md and degradation.png to ``cfg.out``."""
+    """Train every network of the plan for every seed (resuming unfinished runs, skipping finished
+    ones), then write results.json, report.md and degradation.png to ``cfg.out``."""
     budget, depths, iterations = cfg.plan()
     scale = iterations / budget.iterations
     milestones = tuple(max(1, round(m * scale)) for m in budget.milestones)
     eval_every = max(1, round(budget.eval_every * scale))
-    out = Path(cfg.out)
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    extra = {"compile": budget.compile, **cfg.extra}
     started = time.perf_counter()
-    curves: dict[str, Curve] = {}
+    curves: list[dict[str, Curve]] = []
     train_time = 0.0
-    for depth in sorted(depths):
-        for kind in ("plain", "resnet"):
-            name = f"{kind}{depth}"
-            run = out / "runs" / name
+    for seed in cfg.seeds:
+        curves.append({})
+        for name in cfg.networks():
+            run = run_folder(cfg.out, seed, name)
+            run.parent.mkdir(parents=True, exist_ok=True)
             plan = make_config(
                 name, cfg.dataset, str(run), recipe="resnet-cifar", iterations=iterations,
-                milestones=milestones, eval_every=eval_every, seed=cfg.seed, data_dir=cfg.data_dir,
-                subset=cfg.subset, device=cfg.device, progress=cfg.progress, **cfg.extra,
+                milestones=milestones, eval_every=eval_every, seed=seed, data_dir=cfg.data_dir,
+                subset=cfg.subset, device=cfg.device, progress=cfg.progress, **extra,
             )  # fmt: skip
             started_before = (run / STATE).exists()
             if started_before:
@@ -287,29 +449,56 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
                 else:
                     train(plan)
             records = read_metrics(run / "metrics.jsonl")
-            curves[name] = curve_from_metrics(name, records)
+            curves[-1][name] = curve_from_metrics(name, records)
             train_time += float(records[-1]["wall_time"])  # the run's whole training, resumed sessions included
-    v = verdict(curves, min(depths), max(depths))
-    results: dict[str, Any] = {
-        "command": command,
+    results, trends = summarise(cfg, curves, budget, iterations, milestones)
+    results.update(command=command, wall_time_s=train_time, this_invocation_s=time.perf_counter() - started)
+    out = Path(cfg.out)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    (out / "report.md").write_text(report_markdown(results))
+    plot(curves[0], trends, out / "degradation.png", finals_by_seed=_finals_by_seed(curves, results["at_iteration"]),
+         note=f"{cfg.dataset}, {iterations:,} iterations per network, seed(s) {', '.join(map(str, cfg.seeds))}")  # fmt: skip
+    return results
+
+
+def _finals_by_seed(curves: list[dict[str, Curve]], at: int) -> list[dict[str, float]]:
+    return [{n: late_mean(c, at) for n, c in seed.items()} for seed in curves]  # type: ignore[misc]
+
+
+def summarise(cfg: DegradationConfig, curves: list[dict[str, Curve]], budget: Budget, iterations: int,
+              milestones: tuple[int, ...]) -> tuple[dict[str, Any], list[Trend]]:  # fmt: skip
+    """results.json's content (the first seed's curves, every network's final errors, mean and per
+    seed, the shallowest-against-deepest verdict, each family's depth trend) and the trends."""
+    _, depths, _ = cfg.plan()
+    at = min(common_iteration(seed) for seed in curves)
+    finals_by_seed = _finals_by_seed(curves, at)
+    final: dict[str, dict[str, Any]] = {}
+    for name in curves[0]:
+        train_errors = [f[name] for f in finals_by_seed]
+        tests = [late_mean(seed[name], at, "test_error") for seed in curves]
+        known = [t for t in tests if t is not None]
+        final[name] = {
+            "train_error": statistics.fmean(train_errors),
+            "train_error_std": statistics.stdev(train_errors) if len(train_errors) > 1 else None,
+            "train_error_by_seed": train_errors,
+            "test_error": statistics.fmean(known) if known else None,
+        }
+    plain_depths = tuple(d for d in depths if d not in budget.resnet_only)
+    v = verdict_from_finals(final, min(plain_depths), max(plain_depths), at)
+    trends = [trend("plain", finals_by_seed, plain_depths), trend("resnet", finals_by_seed, depths)]
+    results = {
         "dataset": cfg.dataset,
         "budget": cfg.budget,
         "cuts": budget.cuts if iterations == budget.iterations else f"iterations: {iterations:,} (override)",
         "iterations": iterations,
         "milestones": list(milestones),
         "depths": list(depths),
-        "seed": cfg.seed,
-        "wall_time_s": train_time,  # training time of all runs, over all their sessions
-        "this_invocation_s": time.perf_counter() - started,
-        "curves": {n: asdict(c) for n, c in curves.items()},
-        "final": {
-            n: {"train_error": late_mean(c, v.at_iteration), "test_error": late_mean(c, v.at_iteration, "test_error")}
-            for n, c in curves.items()
-        },
+        "seeds": list(cfg.seeds),
+        "seed": cfg.seeds[0],
+        "at_iteration": at,
+        "curves": {n: asdict(c) for n, c in curves[0].items()},
+        "final": final,
         "verdict": {**asdict(v), "sentences": v.sentences()},
+        "trend": {"families": [asdict(t) for t in trends], "sentences": [t.sentence() for t in trends]},
     }
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    (out / "report.md").write_text(report_markdown(results))
-    plot(curves, depths, out / "degradation.png",
-         note=f"{cfg.dataset}, {iterations:,} iterations per network, seed {cfg.seed}")
-    return results
+    return results, trends

@@ -111,7 +111,7 @@ class RunFolders:
             return {"kind": "run", "id": run_id, "records": self._records(folder / "metrics.jsonl"),
                     "mtime": (folder / "metrics.jsonl").stat().st_mtime}  # fmt: skip
         results = folder / "results.json"
-        runs = sorted(p.parent for p in folder.glob("runs/*/metrics.jsonl"))
+        runs = _first_seed_runs(folder)
         if results.is_file() or runs:
             files = [results] if results.is_file() else []
             return {
@@ -132,3 +132,16 @@ class RunFolders:
             raise UserError(f"{path} is not a text file") from None
         keep = ("step", "epoch", "train_error", "val_error", "test_error", "lr", "wall_time")
         return [{k: r.get(k) for k in keep} for r in records if isinstance(r, dict)]
+
+
+def _first_seed_runs(experiment: Path) -> list[Path]:
+    """An experiment's run folders (``runs/<model>`` or, with seeds, ``runs/seed<N>/<model>``):
+    those of its first seed, which the page draws."""
+    flat = sorted(p.parent for p in experiment.glob("runs/*/metrics.jsonl"))
+    if flat:
+        return flat
+    seeded = sorted(experiment.glob("runs/seed*/*/metrics.jsonl"))
+    if not seeded:
+        return []
+    first = min(p.parent.parent for p in seeded)
+    return sorted(p.parent for p in seeded if p.parent.parent == first)
