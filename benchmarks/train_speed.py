@@ -1,18 +1,23 @@
-"""Training throughput: classicnets' loop against a textbook PyTorch loop, in the same process run.
+"""Training throughput: classicnets' loop against a textbook PyTorch loop, side by side in one run.
 
-For each case (lenet5_modern on MNIST, resnet20 on CIFAR-10) it measures images/s over one
-training epoch, data loading included:
+For each case (lenet5_modern on MNIST, resnet20 on CIFAR-10) it times a steady-state training
+epoch, data loading AND the end-of-epoch evaluation included:
 
 * textbook: NCHW fp32, a torchvision dataset whose every sample goes through PIL transforms
   (pad/crop/flip, ToTensor, Normalize) in a DataLoader with the usual 2 workers, SGD momentum;
-* classicnets: ``classicnets.train.train`` itself for one epoch (uint8 tensor cache, whole-batch
-  augmentation, channels_last, bf16 autocast where the CPU has it); images/s is read from its
-  metrics log (training steps, data included; the end-of-epoch evaluation excluded).
+  after the epoch, the test set is evaluated through a DataLoader the same way;
+* classicnets: ``classicnets.train.train`` itself (uint8 tensor cache, whole-batch augmentation,
+  channels_last, bf16 autocast where the CPU has it, fused SGD, no host sync per step; for
+  resnet20 also ``--compile``), evaluating validation and test at the end of each epoch.
 
-It prints the ratio, and the share of the machine's measured matmul peak (bf16 and fp32) that our
-training step reaches (MFU), counting the model's training FLOPs with torch.utils.flop_counter.
+Both run 2 epochs and the second is timed (the first pays for worker start-up and compilation).
+Images/s counts training images over the epoch's whole wall time.
 
-    python benchmarks/train_speed.py --data-dir ../shared/data [--repeats 3] [--cases resnet20]
+It also measures the step alone: the training FLOPs of one image (``torch.utils.flop_counter``)
+times the step's images/s, against the machine's bf16 and fp32 matmul peaks measured in the same
+run (MFU).
+
+    python benchmarks/train_speed.py --data-dir ../shared/data [--cases resnet20 lenet5_modern]
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ import argparse
 import gzip
 import platform
 import shutil
-import statistics
 import tarfile
 import tempfile
 import time
@@ -35,17 +39,18 @@ from torchvision import transforms as T
 
 import classicnets as cn
 from classicnets.data import load_dataset
-from classicnets.train import choose_precision, make_config, read_metrics, train
+from classicnets.train import make_config, read_metrics, train
+from classicnets.train.device import keep_freed_memory
 
 CASES = {
-    "lenet5_modern": {"dataset": "mnist", "crop": 0, "flip": False, "size": 32},
-    "resnet20": {"dataset": "cifar10", "crop": 4, "flip": True, "size": 32},
+    "lenet5_modern": {"dataset": "mnist", "crop": 0, "flip": False, "size": 32, "compile": False},
+    "resnet20": {"dataset": "cifar10", "crop": 4, "flip": True, "size": 32, "compile": True},
 }
 BATCH = 128
 
 
-def textbook_dataset(name: str, data_dir: Path, work: Path) -> torch.utils.data.Dataset:
-    """The dataset as a textbook builds it: torchvision's class over files on disk, PIL transforms."""
+def textbook_datasets(name: str, data_dir: Path, work: Path) -> tuple[torch.utils.data.Dataset, torch.utils.data.Dataset]:
+    """Training and test sets as a textbook builds them: torchvision's classes over files, PIL transforms."""
     ds = load_dataset(name, data_dir)  # only for its mean/std, the same statistics as ours
     norm = T.Normalize(ds.mean, ds.std)
     if name == "mnist":
@@ -55,40 +60,55 @@ def textbook_dataset(name: str, data_dir: Path, work: Path) -> torch.utils.data.
             with gzip.open(f) as src, open(raw / f.stem, "wb") as dst:
                 shutil.copyfileobj(src, dst)
         tf = T.Compose([T.Pad(2), T.ToTensor(), norm])  # LeNet: 28 -> 32 as the paper
-        return torchvision.datasets.MNIST(str(work), train=True, transform=tf)
+        return (torchvision.datasets.MNIST(str(work), train=True, transform=tf),
+                torchvision.datasets.MNIST(str(work), train=False, transform=tf))  # fmt: skip
     with tarfile.open(data_dir / "cifar10" / "cifar10-jpeg.tar") as tar:
         tar.extractall(work / "cifar10", filter="data")
-    tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), norm])
-    return torchvision.datasets.ImageFolder(str(work / "cifar10" / "train"), transform=tf)
+    train_tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), norm])
+    return (torchvision.datasets.ImageFolder(str(work / "cifar10" / "train"), transform=train_tf),
+            torchvision.datasets.ImageFolder(str(work / "cifar10" / "test"), transform=T.Compose([T.ToTensor(), norm])))  # fmt: skip
 
 
-def textbook_epoch(model_name: str, dataset: torch.utils.data.Dataset, in_chans: int) -> float:
-    """One epoch of the textbook loop; returns images/s."""
+def textbook(model_name: str, train_set, test_set, in_chans: int) -> tuple[float, float]:
+    """Two epochs of the textbook loop, each followed by a test evaluation; returns (training
+    images/s of the second epoch, evaluation included; test error)."""
     torch.manual_seed(0)
     model = cn.create_model(model_name, num_classes=10, in_chans=in_chans)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
-    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=2, drop_last=True)
-    model.train()
-    seen, start = 0, time.perf_counter()
-    for x, y in loader:
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        seen += len(y)
-    return seen / (time.perf_counter() - start)
+    loader = DataLoader(train_set, batch_size=BATCH, shuffle=True, num_workers=2, drop_last=True)
+    rate, error = 0.0, 1.0
+    for _ in range(2):
+        start, seen = time.perf_counter(), 0
+        model.train()
+        for x, y in loader:
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            seen += len(y)
+        model.eval()
+        wrong = 0
+        with torch.no_grad():
+            for x, y in DataLoader(test_set, batch_size=256, num_workers=2):
+                wrong += int((model(x).argmax(1) != y).sum())
+        error = wrong / len(test_set)
+        rate = seen / (time.perf_counter() - start)
+    return rate, error
 
 
-def ours_epoch(model_name: str, case: dict, data_dir: Path, work: Path, tag: str) -> tuple[float, str]:
-    """One epoch of ``classicnets.train``; returns images/s (from its log) and the precision."""
-    out = work / f"ours-{model_name}-{tag}"
-    cfg = make_config(model_name, case["dataset"], str(out), data_dir=str(data_dir), epochs=1, batch_size=BATCH,
-                      crop_padding=case["crop"], hflip=case["flip"], progress=False, val_size=1000)  # fmt: skip
-    train(cfg)
-    return float(read_metrics(out / "metrics.jsonl")[-1]["images_per_s"]), choose_precision(torch.device("cpu"))
+def ours(model_name: str, case: dict, data_dir: Path, work: Path) -> tuple[float, float, float]:
+    """Two epochs of ``classicnets.train``; returns (training images/s of the second epoch, its
+    evaluation included; the step-only images/s of that epoch; test error)."""
+    out = work / f"ours-{model_name}"
+    cfg = make_config(model_name, case["dataset"], str(out), data_dir=str(data_dir), epochs=2, batch_size=BATCH,
+                      crop_padding=case["crop"], hflip=case["flip"], compile=case["compile"], progress=False)  # fmt: skip
+    result = train(cfg)
+    first, second = read_metrics(out / "metrics.jsonl")[-2:]
+    images = len(load_dataset(case["dataset"], data_dir).train) // BATCH * BATCH
+    return images / (second["wall_time"] - first["wall_time"]), float(second["images_per_s"]), float(result.test_error)
 
 
-def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 10) -> float:
+def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 20) -> float:
     """Measured FLOP/s of a large square matrix product."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(3):
@@ -111,34 +131,31 @@ def train_flops_per_image(model_name: str, in_chans: int, size: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default="../shared/data", type=Path)
-    ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     args = ap.parse_args()
+    keep_freed_memory()  # as classicnets.train does; the textbook loop gets the same allocator
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())  # fmt: skip
     print(f"machine: {cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"torchvision {torchvision.__version__}")  # fmt: skip
     peak = {"bf16": matmul_peak(torch.bfloat16), "fp32": matmul_peak(torch.float32)}
-    print(f"measured matmul peak: bf16 {peak['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peak['fp32'] / 1e9:.1f} GFLOP/s")
+    print(f"measured matmul peak (2048 x 2048): bf16 {peak['bf16'] / 1e9:.0f} GFLOP/s, fp32 {peak['fp32'] / 1e9:.0f} GFLOP/s")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name in args.cases:
             case = CASES[name]
             in_chans = 1 if case["dataset"] == "mnist" else 3
-            book_ds = textbook_dataset(case["dataset"], args.data_dir, work / "book")
-            book, ours = [], []
-            for r in range(args.repeats):
-                book.append(textbook_epoch(name, book_ds, in_chans))
-                ips, precision = ours_epoch(name, case, args.data_dir, work, str(r))
-                ours.append(ips)
-                print(f"  {name} run {r + 1}: textbook {book[-1]:,.0f} img/s, classicnets {ours[-1]:,.0f} img/s")
-            b, o = statistics.median(book), statistics.median(ours)
+            train_set, test_set = textbook_datasets(case["dataset"], args.data_dir, work / "book")
+            book, book_err = textbook(name, train_set, test_set, in_chans)
+            mine, step_rate, mine_err = ours(name, case, args.data_dir, work)
+            print(f"{name} on {case['dataset']}, one epoch with its evaluation: textbook {book:,.0f} img/s "
+                  f"(test error {book_err:.2%} after 2 epochs), classicnets {mine:,.0f} img/s "
+                  f"(test error {mine_err:.2%}); ratio {mine / book:.2f}x")  # fmt: skip
             flops = train_flops_per_image(name, in_chans, case["size"])
-            achieved = flops * o
-            print(f"{name} on {case['dataset']}: textbook {b:,.0f} img/s, classicnets {o:,.0f} img/s "
-                  f"(median of {args.repeats}), ratio {o / b:.2f}x; precision {precision}")  # fmt: skip
-            print(f"  training FLOPs/image {flops / 1e6:.1f} M -> {achieved / 1e9:.1f} GFLOP/s = "
-                  f"{achieved / peak['bf16']:.1%} of the bf16 matmul peak, {achieved / peak['fp32']:.1%} of fp32")  # fmt: skip
+            achieved = flops * step_rate
+            print(f"  the step alone: {step_rate:,.0f} img/s x {flops / 1e6:.1f} MFLOP/image = "
+                  f"{achieved / 1e9:.0f} GFLOP/s = {achieved / peak['bf16']:.1%} of the bf16 matmul peak "
+                  f"({achieved / peak['fp32']:.1%} of fp32)")  # fmt: skip
 
 
 if __name__ == "__main__":

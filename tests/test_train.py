@@ -421,6 +421,19 @@ def test_divergence_stops_at_once_and_keeps_last_good_checkpoint(
     assert steps == list(range(1, meta.step + 1))  # stopped at the first bad step: 1 per step logged
 
 
+def test_divergence_between_logging_points_names_the_first_bad_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Losses stay on the device between logging points; the check there still finds the step."""
+    out = tmp_path / "run"
+    assert main(["train", "lenet5_modern", *QUICK, "--out", str(out), "--lr", "1e6", "--eval-every", "5",
+                 "--iterations", "10"]) == 2  # fmt: skip
+    message = one_line_error(capsys.readouterr().err)
+    step = int(message.split("training diverged at step ")[1].split()[0])
+    assert 1 <= step <= 5 and ("the loss is nan" in message or "the loss is inf" in message)
+    assert not (out / LAST).exists()  # nothing saved from a state after the loss went bad
+
+
 def test_model_args_input_size_and_recipe_reach_the_model(tmp_path: Path) -> None:
     vgg = train(
         make_config(
