@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
+
+from classicnets.train import make_config, train
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -22,6 +25,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def tiny_run(out: Path, iterations: int, eval_every: int) -> Path:
+    """A real, short lenet5_modern run on the bundled digits, trained with one thread."""
+    before = torch.get_num_threads()
+    try:
+        train(make_config("lenet5_modern", "digits", str(out), iterations=iterations, eval_every=eval_every,
+                          threads=1, progress=False))  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    return out
 
 
 @dataclass

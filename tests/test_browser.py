@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 
 from classicnets.data import load_dataset
-from classicnets.train import make_config, train
 
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, tiny_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -45,10 +43,7 @@ def browser() -> Iterator[object]:
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A --runs folder holding one real, short training run."""
     root = tmp_path_factory.mktemp("runs")
-    before = torch.get_num_threads()
-    train(make_config("lenet5_modern", "digits", str(root / "lenet-digits"), iterations=30, eval_every=5, threads=1,
-                      progress=False))  # fmt: skip
-    torch.set_num_threads(before)
+    tiny_run(root / "lenet-digits", iterations=30, eval_every=5)
     return root
 
 

@@ -17,16 +17,14 @@ from urllib.parse import quote
 import httpx
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from classicnets.serve import create_app
 from classicnets.serve.digits import mnist_like
-from classicnets.train import make_config, train
 
-from conftest import REPO, SHARED_DATA, free_port
+from conftest import REPO, SHARED_DATA, free_port, tiny_run
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about its test client's HTTP library
@@ -37,10 +35,7 @@ with warnings.catch_warnings():
 def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A --runs folder with one real (tiny) run, a symlink that leads out of it, and a secret outside."""
     root = tmp_path_factory.mktemp("runs")
-    before = torch.get_num_threads()
-    train(make_config("lenet5_modern", "digits", str(root / "tiny"), iterations=12, eval_every=4, threads=1,
-                      progress=False))  # fmt: skip
-    torch.set_num_threads(before)
+    tiny_run(root / "tiny", iterations=12, eval_every=4)
     outside = root.parent / "outside"
     outside.mkdir(exist_ok=True)
     (outside / "metrics.jsonl").write_text('{"step": 1, "train_error": 0.5}\n')

@@ -34,7 +34,8 @@ _EXPORTS = {
     "compare": "inspect",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["ModelInfo", "Published", "UserError", "compare", "create_model", "list_models", "model_info", "summary"]
+assert sorted(__all__) == sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .errors import UserError
