@@ -434,6 +434,18 @@ def test_divergence_between_logging_points_names_the_first_bad_step(
     assert not (out / LAST).exists()  # nothing saved from a state after the loss went bad
 
 
+def test_logging_only_every_n_steps_when_epochs_are_not_logged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    # digits: 1,293 training images, 40 steps of 32 per epoch; 100 steps cross two epoch ends
+    assert main(["train", "lenet5_modern", *QUICK, "--out", str(out), "--batch-size", "32", "--iterations", "100",
+                 "--eval-every", "30", "--no-log-epochs", "--test-eval", "end"]) == 0  # fmt: skip
+    records = read_metrics(out)
+    assert [r["step"] for r in records] == [30, 60, 90, 100]
+    assert [r["test_error"] is not None for r in records] == [False, False, False, True]
+    assert main(["train", "lenet5_modern", *QUICK, "--out", str(tmp_path / "x"), "--no-log-epochs"]) == 2
+    assert "--no-log-epochs needs --eval-every N" in one_line_error(capsys.readouterr().err)
+
+
 def test_model_args_input_size_and_recipe_reach_the_model(tmp_path: Path) -> None:
     vgg = train(
         make_config(

@@ -52,6 +52,7 @@ class Budget:
     cuts: str  # what this budget cuts from the paper, in words
     resnet_only: tuple[int, ...] = ()  # depths trained as ResNets only (Fig. 6 has no plain-110)
     compile: bool = False  # torch.compile each network (pays off on long runs)
+    log_epochs: bool = True  # also evaluate at each epoch's end (off: only every eval_every iterations)
 
 
 SWEEP_ITERATIONS = 4_000
@@ -68,6 +69,7 @@ BUDGETS: dict[str, Budget] = {
         "and depth 110 left out; depths 20, 32, 44, 56, batch, lr, momentum, weight decay, augmentation and "
         "the 45k/5k split are the paper's",
         compile=True,
+        log_epochs=False,
     ),
     "paper": Budget(
         PAPER_ITERATIONS, (32_000, 48_000), (20, 32, 44, 56, 110), 1_000,
@@ -75,6 +77,7 @@ BUDGETS: dict[str, Budget] = {
         "with ResNet-110's warm-up; meant for a GPU",
         resnet_only=(110,),
         compile=True,
+        log_epochs=False,
     ),
 }
 BUDGET_HELP = (
@@ -426,7 +429,7 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
     scale = iterations / budget.iterations
     milestones = tuple(max(1, round(m * scale)) for m in budget.milestones)
     eval_every = max(1, round(budget.eval_every * scale))
-    extra = {"compile": budget.compile, **cfg.extra}
+    extra = {"compile": budget.compile, "log_epochs": budget.log_epochs, **cfg.extra}
     started = time.perf_counter()
     curves: list[dict[str, Curve]] = []
     train_time = 0.0

@@ -87,6 +87,9 @@ class TrainConfig:
     seed: int = field(default=0, metadata=option("seed of initialisation, order and augmentation", "run"))
     eval_every: int | None = field(default=None, metadata=option(
         "evaluate, log and save every N steps too (always at each epoch's end)", "run", metavar="N"))
+    log_epochs: bool = field(default=True, metadata=option(
+        "also evaluate, log and save at the end of every epoch (off: only every --eval-every steps and at the end)",
+        "run"))
     test_eval: str = field(default="every", metadata=option(
         "evaluate the test split at every logging point, only where validation improves (and at the end), "
         "or only at the end", "run", choices=TEST_EVALS))
@@ -123,6 +126,10 @@ class TrainConfig:
         if self.crop_padding < 0:
             raise ConfigError(f"--crop-padding must be >= 0, got {self.crop_padding}")
         self._validate_schedule()
+        if not self.log_epochs and self.eval_every is None:
+            raise ConfigError("--no-log-epochs needs --eval-every N: the run must log somewhere")
+        if not self.log_epochs and self.schedule == "plateau":
+            raise ConfigError("--schedule plateau watches the validation error at each epoch's end: keep --log-epochs")
         if self.test_eval not in TEST_EVALS:
             raise ConfigError(f"--test-eval must be one of {', '.join(TEST_EVALS)}, got {self.test_eval!r}")
         if self.precision not in PRECISIONS:

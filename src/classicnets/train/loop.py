@@ -2,7 +2,8 @@
 
 Each optimizer step is a pure function of (weights, optimizer state, schedule state, RNG state,
 step): the batch comes from ``BatchLoader.epoch(epoch, start=batch)``, which is deterministic by
-(seed, epoch, batch). Every logging point (each ``eval_every`` steps and each epoch's end)
+(seed, epoch, batch). Every logging point (each ``eval_every`` steps, each epoch's end unless
+``log_epochs`` is off, and the last step)
 evaluates validation and test, appends to ``metrics.jsonl`` and saves ``last`` (and ``best`` when
 the VALIDATION error improved), so a run killed at any moment resumes from its last logging
 point and ends with weights bit-identical to an uninterrupted run (same device, same threads).
@@ -270,7 +271,7 @@ class _Training:
                         bar.advance(1, window.rate())
                         epoch_end = self.step % self.steps_per_epoch == 0
                         every = config.eval_every is not None and self.step % config.eval_every == 0
-                        if epoch_end or every or self.step == self.total_steps:
+                        if (epoch_end and config.log_epochs) or every or self.step == self.total_steps:
                             record = self._log_point(window, epoch_end, log)
                             if log is not None:
                                 bar.print(record)
