@@ -446,6 +446,21 @@ def test_logging_only_every_n_steps_when_epochs_are_not_logged(tmp_path: Path, c
     assert "--no-log-epochs needs --eval-every N" in one_line_error(capsys.readouterr().err)
 
 
+def test_logged_speed_is_training_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """images_per_s counts the training steps of the window, not the evaluation after them."""
+    real = loop.evaluate_split
+
+    def slow(*args, **kwargs):  # an evaluation that takes half a second
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loop, "evaluate_split", slow)
+    train(make_config("lenet5_modern", "digits", str(tmp_path / "r"), batch_size=32, iterations=10, eval_every=5,
+                      threads=1, progress=False))  # fmt: skip
+    rates = [r["images_per_s"] for r in read_metrics(tmp_path / "r")]
+    assert len(rates) == 2 and min(rates) > 1000  # 160 images per window; with the evaluation it would be < 320
+
+
 def test_model_args_input_size_and_recipe_reach_the_model(tmp_path: Path) -> None:
     vgg = train(
         make_config(

@@ -345,6 +345,7 @@ class _Training:
         """Check the window's losses, evaluate, log, and save ``last`` (and ``best`` if validation
         improved). A non-finite loss since the last logging point stops the run before anything is
         saved from it."""
+        images_per_s = window.rate()  # training only: read before the evaluations below
         per_step = distributed.all_reduce_sum(window.per_step(), self.ctx).tolist()  # the one host sync
         bad = next((i for i, (loss_sum, _) in enumerate(per_step) if not math.isfinite(loss_sum)), None)
         if bad is not None:
@@ -372,7 +373,7 @@ class _Training:
             val_error=val_error,
             test_error=test.error if test is not None else None,
             lr=self.lr_used,
-            images_per_s=window.rate(),
+            images_per_s=images_per_s,
             wall_time=self.wall_before + time.perf_counter() - self.started,
         )
         if not torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all():
