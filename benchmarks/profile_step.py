@@ -19,6 +19,7 @@ Run it on an idle machine, once eager and once compiled:
 from __future__ import annotations
 
 import argparse
+import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -85,10 +86,12 @@ def main() -> None:
 
         for _ in range(10):  # warm-up (and compilation)
             step()
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         start = time.perf_counter()
         for _ in range(args.steps):
             step()
         unprofiled = (time.perf_counter() - start) / args.steps
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / args.steps
         with profile(activities=[ProfilerActivity.CPU]) as prof:
             for _ in range(args.steps):
                 step()
@@ -106,8 +109,8 @@ def main() -> None:
     malloc = "glibc default" if args.default_malloc else "freed memory kept"
     print(f"{args.model}, batch {args.batch_size}, {mode}, {run.precision}, channels_last {run.channels_last}, "
           f"malloc {malloc}, {torch.get_num_threads()} threads, torch {torch.__version__}")  # fmt: skip
-    print(f"step time without the profiler: {1000 * unprofiled:.1f} ms ({args.batch_size / unprofiled:,.0f} img/s); "
-          f"profiled self time: {total / args.steps / 1000:.1f} ms per step")  # fmt: skip
+    print(f"step time without the profiler: {1000 * unprofiled:.1f} ms ({args.batch_size / unprofiled:,.0f} img/s), "
+          f"{faults:,.0f} page faults per step; profiled self time: {total / args.steps / 1000:.1f} ms per step")  # fmt: skip
     print("| part | ms per step | share |\n| --- | --- | --- |")
     for name, t in sorted(times.items(), key=lambda kv: -kv[1]):
         if t > 0:
