@@ -113,11 +113,12 @@ def evaluate(
     meta = loaded.meta
     data = _run_data(meta, dataset, data_dir, download)
     prec = choose_precision(dev) if precision == "auto" else precision
+    cfg = loaded.model.pretrained_cfg  # how the weights want their input: the run's own statistics
     result = evaluate_split(
         loaded.model.to(dev),
         getattr(data, split),
-        mean=meta.mean,
-        std=meta.std,
+        mean=cfg.mean,
+        std=cfg.std,
         device=dev,
         precision=prec,
         num_classes=meta.num_classes,
