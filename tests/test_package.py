@@ -33,8 +33,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     # a .pth file adds that folder without running its own .pth files, so the editable install of
     # this source tree stays invisible.
     Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
-                    str(wheel)], check=True, capture_output=True)  # fmt: skip
+    clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing may stand in for the wheel
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--force-reinstall", "-q", str(wheel)], check=True, capture_output=True, env=clean)  # fmt: skip
     home = tmp / "home"  # no ~/.cache/classicnets: no MNIST to find, so the demo falls back to digits
     home.mkdir()
     env = {"PATH": f"{env_dir / 'bin'}:/usr/bin:/bin", "HOME": str(home), "OMP_NUM_THREADS": "1",
@@ -55,9 +56,10 @@ def test_wheel_holds_the_shipped_weights_and_data_files(installed):
 @pytest.mark.slow
 def test_installed_wheel_runs_the_demo_predicts_and_loads_weights(installed, tmp_path):
     _, python, env = installed
-    where = subprocess.run([str(python), "-c", "import classicnets; print(classicnets.__file__)"], cwd=tmp_path,
-                           env=env, check=True, capture_output=True, text=True).stdout  # fmt: skip
-    assert str(ROOT) not in where and "site-packages" in where  # the installed copy, not this tree
+    found = subprocess.run([str(python), "-c", "import classicnets; print(classicnets.__file__)"], cwd=tmp_path,
+                           env=env, capture_output=True, text=True)  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    assert str(ROOT) not in found.stdout and "site-packages" in found.stdout  # the installed copy, not this tree
     demo = subprocess.run([str(python), "-m", "classicnets", "demo", "--out", str(tmp_path / "demo"), "--epochs", "1"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert demo.returncode == 0, demo.stderr
