@@ -55,7 +55,7 @@ class Budget:
     log_epochs: bool = True  # also evaluate at each epoch's end (off: only every eval_every iterations)
 
 
-SWEEP_ITERATIONS = 4_600  # as many as fit in 120 minutes on 2 CPU cores: docs/results.md
+SWEEP_ITERATIONS = 4_600  # as many as fit in 120 minutes on 2 CPU cores with AMX bf16: docs/results.md
 BUDGETS: dict[str, Budget] = {
     "quick": Budget(
         2_800, (1_400, 2_100), (20, 32), 400,
@@ -82,7 +82,8 @@ BUDGETS: dict[str, Budget] = {
 }
 BUDGET_HELP = (
     "quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores; "
-    f"sweep: depths 20, 32, 44 and 56, {SWEEP_ITERATIONS:,} iterations, about 120 min on 2 CPU cores; "
+    f"sweep: depths 20, 32, 44 and 56, {SWEEP_ITERATIONS:,} iterations, about 120 min on 2 CPU cores with "
+    "bf16 units (AMX), about 12 h on 2 cores without them (fp32); "
     "paper: plain-20 to 56 and ResNet-20 to 110, 64k iterations (for a GPU: --device cuda)"
 )
 
