@@ -81,7 +81,7 @@ BUDGETS: dict[str, Budget] = {
     ),
 }
 BUDGET_HELP = (
-    "quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores; "
+    "quick: depths 20 and 32, 2,800 iterations, about 40 min on 2 CPU cores with AVX512-BF16; "
     f"sweep: depths 20, 32, 44 and 56, {SWEEP_ITERATIONS:,} iterations, about 120 min on 2 CPU cores with "
     "bf16 units (AMX), about 12 h on 2 cores without them (fp32); "
     "paper: plain-20 to 56 and ResNet-20 to 110, 64k iterations (for a GPU: --device cuda)"
