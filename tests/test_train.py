@@ -406,6 +406,47 @@ def test_the_same_command_with_resume_added_continues_the_run(tmp_path: Path, ca
     assert "is not the run folder being resumed" in one_line_error(capsys.readouterr().err)
 
 
+def test_segment_limit_stops_at_a_checkpoint_and_resume_finishes_the_same_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--stop-after ends the process at the first logging point past the limit; resuming (in as many
+    segments as it takes) trains exactly the steps an uninterrupted run trains, to the same weights."""
+    command = ["train", "lenet5_modern", *QUICK, "--iterations", "40", "--eval-every", "5", "--batch-size", "32"]
+    assert main([*command, "--out", str(tmp_path / "whole")]) == 0
+    capsys.readouterr()
+    segmented = tmp_path / "segmented"
+    assert main([*command, "--out", str(segmented), "--stop-after", "0.001s"]) == 0
+    said = capsys.readouterr().out
+    assert "stopped at the segment limit (--stop-after 0.001s) after step 5 of 40" in said
+    assert f"Continue with: classicnets train --resume {segmented}" in said
+    assert read_state(segmented / STATE)["step"] == 5 and [r["step"] for r in read_metrics(segmented / "metrics.jsonl")] == [5]
+    assert main(["train", "--resume", str(segmented), "--stop-after", "0.001s"]) == 0  # a second short segment
+    assert read_state(segmented / STATE)["step"] == 10
+    assert main(["train", "--resume", str(segmented)]) == 0  # no limit: the limit is not inherited
+    assert "done: 40 steps" in capsys.readouterr().out
+    assert [r["step"] for r in read_metrics(segmented / "metrics.jsonl")] == list(range(5, 45, 5))
+    assert_bit_identical(segmented / LAST, tmp_path / "whole" / LAST)
+    segments = json.loads((segmented / "segments.json").read_text())
+    assert [(s["from_step"], s["to_step"]) for s in segments] == [(0, 5), (5, 10), (10, 40)]
+    assert all(s["cpu"] and s["precision"] in ("bf16", "fp32") and s["train_wall_s"] >= 0 for s in segments)
+    assert read_state(segmented / STATE)["segments"] == segments  # the state carries them to the next segment
+
+
+@pytest.mark.parametrize("text", ["5x", "m", "1h1h", "-3m", "0s", "inf"])
+def test_bad_segment_limit_is_one_line(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "lenet5_modern", *QUICK, "--out", str(tmp_path / "r"), f"--stop-after={text}"]) == 2
+    assert "--stop-after" in one_line_error(capsys.readouterr().err)
+    assert not (tmp_path / "r").exists()
+
+
+def test_durations() -> None:
+    from classicnets.train.config import parse_duration
+
+    assert [parse_duration(t) for t in ("150m", "2h", "1h30m", "90s", "45", "0.5h", "1h2m3s")] == [
+        9000, 7200, 5400, 90, 45, 1800, 3723
+    ]
+
+
 def test_divergence_stops_at_once_and_keeps_last_good_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -131,7 +131,14 @@ def _train(args: argparse.Namespace) -> int:
         if not (model and dataset and out):
             raise ConfigError("train needs MODEL, --dataset and --out (or --resume DIR)")
         result = train(make_config(model, dataset, out, **options))
-    if is_main_process():
+    if is_main_process() and result.stopped:
+        limit = options.get("stop_after")
+        print(
+            f"stopped at the segment limit (--stop-after {limit}) after step {result.steps:,} of {result.total_steps:,} "
+            f"({result.epochs:.2f} epochs, {result.wall_time:.1f}s of training in all); the checkpoint is saved. "
+            f"Continue with: classicnets train --resume {result.out} (add --stop-after for another segment)"
+        )
+    elif is_main_process():
         best = (
             ""
             if result.best_val_error is None

@@ -22,9 +22,27 @@ DEFAULT_EPOCHS = 3  # when neither ``epochs`` nor ``iterations`` is given
 # Options that may change when a run is resumed: they do not alter what is computed
 # (the length may grow; a different device or precision only changes rounding).
 RUNTIME_FIELDS = frozenset(
-    {"epochs", "iterations", "data_dir", "download", "device", "threads", "compile", "tensorboard", "progress"}
+    {"epochs", "iterations", "data_dir", "download", "device", "threads", "compile", "tensorboard", "progress",
+     "stop_after"}
 )
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([hms])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``150m``, ``2h``, ``1h30m``, ``90s`` or ``45`` (seconds);
+    ``ConfigError`` (one line) for anything else."""
+    spec = text.strip().lower()
+    try:
+        seconds = float(spec)
+    except ValueError:
+        parts = _DURATION_PART.findall(spec)
+        if not parts or "".join(n + u for n, u in parts) != spec or len({u for _, u in parts}) != len(parts):
+            raise ConfigError(f"--stop-after wants a duration such as 150m, 2h, 1h30m or 90s, got {text!r}") from None
+        seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"--stop-after must be a positive duration, got {text!r}")
+    return seconds
 
 
 def option(help: str, group: str, **argparse: Any) -> Any:
@@ -102,6 +120,10 @@ class TrainConfig:
     deterministic: bool = field(default=False, metadata=option("deterministic kernels (exact resume on CUDA)", "run"))
     tensorboard: bool = field(default=False, metadata=option("also log to OUT/tensorboard", "run"))
     progress: bool = field(default=True, metadata=option("a progress bar on the terminal", "run"))
+    stop_after: str | None = field(default=None, metadata=option(
+        "end this process cleanly at the first logging point after this much wall time (e.g. 150m, 2h, 1h30m): "
+        "the checkpoint is saved and --resume continues the run; a segment limit, not part of the run's plan",
+        "run", metavar="DURATION"))
 
     def validate(self) -> TrainConfig:
         """Raise ``ConfigError`` (one line) for the first invalid value; return ``self``."""
@@ -136,7 +158,14 @@ class TrainConfig:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not _DEVICE.match(self.device):
             raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.stop_after is not None:
+            parse_duration(self.stop_after)
         return self
+
+    @property
+    def stop_after_s(self) -> float | None:
+        """``stop_after`` in seconds (None: no segment limit)."""
+        return None if self.stop_after is None else parse_duration(self.stop_after)
 
     def _validate_schedule(self) -> None:
         if self.schedule not in SCHEDULES:

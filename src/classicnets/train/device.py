@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import sys
 from functools import cache
 from pathlib import Path
@@ -12,7 +13,6 @@ import torch
 
 from ..errors import ConfigError
 
-CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags of CPUs with bf16 matrix units
 
 
 def resolve_device(spec: str, local_rank: int = 0) -> torch.device:
@@ -36,13 +36,50 @@ def choose_precision(device: torch.device) -> str:
 
 @cache
 def _cpu_has_bf16() -> bool:
-    if not torch.backends.mkldnn.is_available():
-        return False
+    return torch.backends.mkldnn.is_available() and cpu_kind(_cpuinfo_flags()) in ("amx", "avx512-bf16")
+
+
+CPU_KINDS = {
+    "amx": "AMX-BF16 matrix units",
+    "avx512-bf16": "AVX512-BF16",
+    "avx512": "AVX-512, no bf16 units",
+    "avx2": "AVX2, no bf16 units",
+    "other": "no AVX2",
+}
+
+
+def cpu_kind(flags: set[str] | list[str] | tuple[str, ...]) -> str:
+    """The kind of CPU that decides what runs fast, from its ``/proc/cpuinfo`` flags: "amx",
+    "avx512-bf16", "avx512", "avx2" or "other" (a key of ``CPU_KINDS``)."""
+    flags = set(flags)
+    if "amx_bf16" in flags:
+        return "amx"
+    if "avx512_bf16" in flags:
+        return "avx512-bf16"
+    if "avx512f" in flags:
+        return "avx512"
+    return "avx2" if "avx2" in flags else "other"
+
+
+@cache
+def _cpuinfo() -> str:
     try:
-        flags = Path("/proc/cpuinfo").read_text().split()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
-        return False
-    return any(f in flags for f in CPU_BF16_FLAGS)
+        return ""
+
+
+def _cpuinfo_flags() -> set[str]:
+    line = next((ln for ln in _cpuinfo().splitlines() if ln.startswith(("flags", "Features"))), "")
+    return set(line.partition(":")[2].split())
+
+
+def cpu_description() -> str:
+    """This CPU in one line, as the docs name machines: model, cores, and its kind
+    (e.g. "AMD EPYC, 2 cores, AVX512-BF16")."""
+    model = next((ln.partition(":")[2].strip() for ln in _cpuinfo().splitlines() if ln.startswith("model name")), "")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model or 'unknown CPU'}, {cores} cores, {CPU_KINDS[cpu_kind(_cpuinfo_flags())]}"
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[None]:

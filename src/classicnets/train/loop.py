@@ -11,6 +11,7 @@ point and ends with weights bit-identical to an uninterrupted run (same device, 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import time
@@ -42,13 +43,14 @@ from .checkpoint import (
     save_weights,
 )
 from .config import TrainConfig
-from .device import autocast, choose_precision, keep_freed_memory
+from .device import autocast, choose_precision, cpu_description, keep_freed_memory
 from .distributed import DistContext
 from .evaluate import SplitResult, evaluate_split, fit_data
 from .metrics import MetricsLog, ProgressBar, Record, Window
 from .schedules import LRController
 
 METRICS = "metrics.jsonl"
+SEGMENTS = "segments.json"  # each process that trained the run: CPU or GPU, precision, steps, training time
 
 
 class TrainingDiverged(UserError):
@@ -69,6 +71,13 @@ class TrainResult:
     best_step: int | None
     test_error: float | None
     wall_time: float
+    total_steps: int = 0  # the schedule's length
+    stopped: bool = False  # True: the segment limit (``stop_after``) ended this process early; resume continues
+
+    @property
+    def finished(self) -> bool:
+        """Whether the run has trained every step of its schedule."""
+        return self.steps >= self.total_steps
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -85,10 +94,13 @@ def resume(run_dir: str | Path, **changes: Any) -> TrainResult:
     """Continue the run in ``run_dir`` from its last checkpoint, with its saved configuration.
 
     ``changes`` may set only runtime options (``epochs``/``iterations`` to extend the run,
-    ``device``, ``threads``, ``progress``, ...); anything else raises ``ConfigError``. Extending
-    a run stretches length-based schedules (cosine, onecycle) over the new length.
+    ``device``, ``threads``, ``progress``, ``stop_after``, ...); anything else raises
+    ``ConfigError``. Extending a run stretches length-based schedules (cosine, onecycle) over the
+    new length. A segment limit (``stop_after``) applies to this process only: it is not inherited
+    from the process that saved the run.
     """
     run_dir = Path(run_dir)
+    changes.setdefault("stop_after", None)
     saved = TrainConfig.from_dict(read_state(run_dir / STATE)["config"])
     return _run(replace(saved.with_runtime(**changes), out=str(run_dir)).validate(), resume_dir=run_dir)
 
@@ -120,6 +132,7 @@ class _Training:
     """One run's state: data, model, optimizer, schedule, counters; ``run`` trains to the end."""
 
     def __init__(self, config: TrainConfig, ctx: DistContext, resume_dir: Path | None) -> None:
+        self.process_started = time.perf_counter()  # the segment limit counts from here: loading and compiling too
         self.config, self.ctx, self.out = config, ctx, Path(config.out)
         dev = ctx.device
         keep_freed_memory()
@@ -164,8 +177,16 @@ class _Training:
         self.best_step: int | None = None
         self.wall_before = 0.0  # seconds of the run before this process (resume)
         self.lr_used = self.schedule.lr(0)
+        self.segments: list[dict[str, Any]] = []  # one per process that trained the run: where, and how long
         if resume_dir is not None:
             self._restore(resume_dir)
+        self.segments.append({
+            "cpu": cpu_description(),
+            "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu", "precision": self.precision,
+            "threads": torch.get_num_threads(), "processes": ctx.world_size,
+            "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "from_step": self.step, "to_step": self.step, "train_wall_s": 0.0,
+        })  # fmt: skip
         wrapped = distributed.wrap(self.model, ctx)
         self.train_model: nn.Module = torch.compile(wrapped) if config.compile else wrapped  # type: ignore[assignment]
 
@@ -243,6 +264,9 @@ class _Training:
             torch.cuda.set_rng_state(rng["cuda"], self.ctx.device)
         self.step, self.best_val, self.best_step = state["step"], state["best_val_error"], state["best_step"]
         self.wall_before = state["wall_time"]
+        self.segments = list(state.get("segments") or [
+            {"cpu": "not recorded", "from_step": 0, "to_step": self.step, "train_wall_s": self.wall_before}
+        ])  # fmt: skip
         if self.step >= self.total_steps:
             raise ConfigError(
                 f"{run_dir} already finished ({self.step} steps); give a larger --epochs or --iterations to extend it"
@@ -260,7 +284,7 @@ class _Training:
             except OSError as e:
                 raise UserError(f"cannot write the run folder {self.out}: {e.strerror or e}") from None
         self.started = time.perf_counter()
-        window, record = Window(), None
+        window, record, stopped = Window(), None, False
         self.train_model.train()
         try:
             with ProgressBar(self.total_steps, self.step, config.progress and ctx.is_main) as bar:
@@ -276,8 +300,11 @@ class _Training:
                             if log is not None:
                                 bar.print(record)
                             window.reset()
-                        if self.step >= self.total_steps:
+                            stopped = self.step < self.total_steps and self._past_segment_limit()
+                        if self.step >= self.total_steps or stopped:
                             break
+                    if stopped:
+                        break
         finally:
             if log is not None:
                 log.close()
@@ -293,7 +320,17 @@ class _Training:
             self.best_step,
             record.test_error,
             record.wall_time,
+            self.total_steps,
+            stopped,
         )
+
+    def _past_segment_limit(self) -> bool:
+        """Whether this process has run past ``stop_after``; rank 0's clock decides for every rank."""
+        limit = self.config.stop_after_s
+        if limit is None:
+            return False
+        past = self.ctx.is_main and time.perf_counter() - self.process_started >= limit
+        return bool(distributed.all_reduce_sum(torch.tensor([float(past)], device=self.ctx.device), self.ctx).item())
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, window: Window) -> None:
         """One optimizer step. Nothing is read back to the host here (``Window`` keeps the loss and
@@ -379,10 +416,12 @@ class _Training:
         if not torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all():
             raise TrainingDiverged(self._divergence_message(self.step, "the weights are not finite"))
         rng = self._rng_states()  # a collective: every rank takes part
+        self.segments[-1].update(to_step=self.step, train_wall_s=record.wall_time - self.wall_before)
         if log is not None:
             meta = self.meta.with_step(self.step, record.epoch, val_error)
             try:
                 log.write(record)
+                atomic_write(self.out / SEGMENTS, (json.dumps(self.segments, indent=1) + "\n").encode())
                 if improved:
                     save_weights(self.out / BEST, self.model, meta)
                 save_last(self.out, self.model, meta, self._state(rng, record.wall_time))
@@ -413,4 +452,5 @@ class _Training:
             "wall_time": wall_time,
             "world_size": self.ctx.world_size,
             "threads": torch.get_num_threads(),
+            "segments": self.segments,
         }
