@@ -9,10 +9,19 @@ from dataclasses import replace
 import pytest
 
 from classicnets.cli import main
-from classicnets.experiments import BUDGETS, DegradationConfig, run_degradation, run_identity, trend, verdict
+from classicnets.experiments import (
+    BUDGETS,
+    DegradationConfig,
+    Stopped,
+    run_degradation,
+    run_identity,
+    trend,
+    verdict,
+)
 from classicnets.experiments.degradation import ONE_SEED_SPREAD, Curve, plot
 from classicnets.experiments.lenet_ablation import AblationConfig, run_lenet_ablation
 from classicnets.errors import ConfigError
+from classicnets.train import read_metrics
 
 
 def test_identity_table_shows_the_lecture_claims():
@@ -107,6 +116,42 @@ def test_tiny_degradation_end_to_end_and_resume(tmp_path):
     assert len(list(tmp_path.glob("runs/seed1/*/last.safetensors"))) == 4
     assert all(len(f["train_error_by_seed"]) == 2 and f["train_error_std"] is not None for f in two["final"].values())
     assert "over 2 seeds" in two["trend"]["sentences"][1]
+
+
+def test_segment_limit_stops_mid_sweep_and_the_same_command_finishes_it(tmp_path, monkeypatch):
+    """A sweep cut by its segment limit in the middle of its second network resumes there: every
+    network is trained once, a finished one (kept as its metrics alone) is not trained again, and
+    the figure has one point per depth."""
+    from classicnets.train import loop
+
+    cfg = DegradationConfig(out=str(tmp_path), dataset="digits", depths=(20, 32), iterations=8,
+                            progress=False, device="cpu", stop_after="10h")  # fmt: skip
+    calls = {"n": 0}
+
+    def past_limit_at_the_11th_check(self):  # asked at every logging point but the last: 7 of plain20, 4 of resnet20
+        calls["n"] += 1
+        return calls["n"] >= 11
+
+    with monkeypatch.context() as m:
+        m.setattr(loop._Training, "_past_segment_limit", past_limit_at_the_11th_check)
+        stopped = run_degradation(cfg)
+    assert isinstance(stopped, Stopped)
+    assert (stopped.network, stopped.seed, stopped.step, stopped.total_steps) == ("resnet20", 0, 4, 8)
+    assert stopped.finished == ["seed0/plain20"] and not (tmp_path / "results.json").exists()
+    plain20 = tmp_path / "runs" / "seed0" / "plain20"
+    for heavy in ("last.safetensors", "best.safetensors", "last.state.pt"):
+        (plain20 / heavy).unlink(missing_ok=True)  # a finished network travels as its metrics alone
+    metrics_before = (plain20 / "metrics.jsonl").read_text()
+
+    results = run_degradation(replace(cfg, stop_after=None))
+    assert (plain20 / "metrics.jsonl").read_text() == metrics_before and not (plain20 / "last.safetensors").exists()
+    for name in ("plain20", "resnet20", "plain32", "resnet32"):
+        steps = [int(r["step"]) for r in read_metrics(tmp_path / "runs" / "seed0" / name / "metrics.jsonl")]
+        assert steps == list(range(1, 9)), name  # each step trained and logged once
+    assert [(g["from_step"], g["to_step"]) for g in results["segments"]["seed0/resnet20"]] == [(0, 4), (4, 8)]
+    assert [(g["from_step"], g["to_step"]) for g in results["segments"]["seed0/plain32"]] == [(0, 8)]
+    for family in results["trend"]["families"]:
+        assert list(family["depths"]) == [20, 32] and len(family["errors"]) == 2
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))

@@ -15,11 +15,12 @@ from ..experiments import (
     BUDGETS,
     AblationConfig,
     DegradationConfig,
+    Stopped,
     run_degradation,
     run_identity,
     run_lenet_ablation,
 )
-from ..train.config import PRECISIONS
+from ..train.config import PRECISIONS, parse_duration
 from .output import console
 
 
@@ -35,9 +36,17 @@ def cmd_degradation(args: argparse.Namespace) -> int:
         out=args.out, dataset=args.dataset, depths=tuple(args.depths) if args.depths else None,
         budget=args.budget, seeds=seeds, data_dir=args.data_dir, subset=args.subset,
         iterations=args.iterations, device=args.device, progress=not args.no_progress,
-        extra={"precision": args.precision},
+        stop_after=args.stop_after, extra={"precision": args.precision},
     )  # fmt: skip
+    if cfg.stop_after is not None:
+        parse_duration(cfg.stop_after)  # a bad limit is refused before anything trains
     results = run_degradation(cfg, command=_command_line())
+    if isinstance(results, Stopped):
+        done = ", ".join(results.finished) or "none yet"
+        print(f"stopped at the segment limit (--stop-after {args.stop_after}) in {results.network} (seed {results.seed}) "
+              f"after step {results.step:,} of {results.total_steps:,}, its checkpoint saved; finished: {done}. "
+              "Continue with the same command (a finished network is not trained again)")  # fmt: skip
+        return 0
     for sentence in [*results["trend"]["sentences"], *results["verdict"]["sentences"]]:
         print(sentence)
     print(f"wrote {args.out}/results.json, report.md, degradation.png")
@@ -95,6 +104,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="several seeds: each network trains once per seed, and the report measures the spread")
     p.add_argument("--precision", choices=PRECISIONS, default="auto",
                    help="auto: bf16 autocast where the CPU or GPU has bf16 units (as in train); fp32: the paper's arithmetic")
+    p.add_argument("--stop-after", metavar="DURATION",
+                   help="end this process cleanly after this much wall time (e.g. 150m, 2h): the network in training "
+                   "stops at its next logging point with its checkpoint saved; the same command continues")
     p.set_defaults(func=cmd_degradation)
 
     p = esub.add_parser("identity", help="what a block returns when its last W and b are zero")

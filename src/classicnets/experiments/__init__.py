@@ -1,7 +1,7 @@
 """The case studies' claims as experiments: ResNet's degradation (Fig. 1 and 6), the identity
 argument for residual blocks, and LeNet-5's pooling and activation ablation."""
 
-from .degradation import BUDGET_HELP, BUDGETS, DegradationConfig, run_degradation, trend, verdict
+from .degradation import BUDGET_HELP, BUDGETS, DegradationConfig, Stopped, run_degradation, trend, verdict
 from .identity import IdentityRow, run_identity
 from .lenet_ablation import VARIANTS, AblationConfig, run_lenet_ablation
 
@@ -12,6 +12,7 @@ __all__ = [
     "AblationConfig",
     "DegradationConfig",
     "IdentityRow",
+    "Stopped",
     "run_degradation",
     "run_identity",
     "run_lenet_ablation",

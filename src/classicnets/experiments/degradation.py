@@ -24,14 +24,15 @@ import json
 import math
 import statistics
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..train import TrainConfig, make_config, read_metrics, resume, train
 from ..train.checkpoint import STATE, read_state
-from ..train.config import RUNTIME_FIELDS
+from ..train.config import RUNTIME_FIELDS, parse_duration
+from ..train.loop import SEGMENTS
 
 PAPER_ITERATIONS = 64_000
 # With one seed there is no spread of one's own. A step of depth must then exceed this many points of
@@ -100,6 +101,7 @@ class DegradationConfig:
     iterations: int | None = None  # override the budget's (tests)
     device: str = "auto"
     progress: bool = True
+    stop_after: str | None = None  # a segment limit for this process (e.g. "150m"): see run_degradation
     extra: dict[str, Any] = field(default_factory=dict)  # further TrainConfig options
 
     def plan(self) -> tuple[Budget, tuple[int, ...], int]:
@@ -423,16 +425,34 @@ def run_folder(out: str | Path, seed: int, model: str) -> Path:
     return Path(out) / "runs" / f"seed{seed}" / model
 
 
-def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]:
+@dataclass(frozen=True)
+class Stopped:
+    """The segment limit ended this process before the plan was trained: run the same command again."""
+
+    network: str  # the network in training when the limit came
+    seed: int
+    step: int
+    total_steps: int
+    finished: list[str]  # "seed<N>/<model>" of every finished network
+
+
+def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any] | Stopped:
     """Train every network of the plan for every seed (resuming unfinished runs, skipping finished
-    ones), then write results.json, report.md and degradation.png to ``cfg.out``."""
+    ones), then write results.json, report.md and degradation.png to ``cfg.out``.
+
+    With ``cfg.stop_after`` the whole process is a segment: the network in training stops at its
+    first logging point past the limit (its checkpoint saved), and ``Stopped`` says where; the same
+    command continues from there. A finished network needs only its ``metrics.jsonl``.
+    """
     budget, depths, iterations = cfg.plan()
+    limit = parse_duration(cfg.stop_after) if cfg.stop_after is not None else None
     scale = iterations / budget.iterations
     milestones = tuple(max(1, round(m * scale)) for m in budget.milestones)
     eval_every = max(1, round(budget.eval_every * scale))
     extra = {"compile": budget.compile, "log_epochs": budget.log_epochs, **cfg.extra}
     started = time.perf_counter()
     curves: list[dict[str, Curve]] = []
+    segments: dict[str, list[dict[str, Any]]] = {}
     train_time = 0.0
     for seed in cfg.seeds:
         curves.append({})
@@ -448,21 +468,32 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
             if started_before:
                 check_same_plan(run, plan)
             if not _finished(run, iterations):
+                left = None if limit is None else f"{max(1e-3, limit - (time.perf_counter() - started)):.3f}s"
                 if started_before:
-                    resume(run, progress=cfg.progress, device=cfg.device)
+                    result = resume(run, progress=cfg.progress, device=cfg.device, stop_after=left)
                 else:
-                    train(plan)
+                    result = train(replace(plan, stop_after=left))
+                if result.stopped:
+                    return Stopped(name, seed, result.steps, result.total_steps, _finished_names(cfg, iterations))
             records = read_metrics(run / "metrics.jsonl")
             curves[-1][name] = curve_from_metrics(name, records)
             train_time += float(records[-1]["wall_time"])  # the run's whole training, resumed sessions included
+            if (run / SEGMENTS).is_file():
+                segments[f"seed{seed}/{name}"] = json.loads((run / SEGMENTS).read_text())
     results, trends = summarise(cfg, curves, budget, iterations, milestones)
-    results.update(command=command, wall_time_s=train_time, this_invocation_s=time.perf_counter() - started)
+    results.update(command=command, wall_time_s=train_time, this_invocation_s=time.perf_counter() - started,
+                   segments=segments)  # fmt: skip
     out = Path(cfg.out)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_markdown(results))
     plot(curves[0], trends, out / "degradation.png", finals_by_seed=_finals_by_seed(curves, results["at_iteration"]),
          note=f"{cfg.dataset}, {iterations:,} iterations per network, seed(s) {', '.join(map(str, cfg.seeds))}")  # fmt: skip
     return results
+
+
+def _finished_names(cfg: DegradationConfig, iterations: int) -> list[str]:
+    return [f"seed{seed}/{name}" for seed in cfg.seeds for name in cfg.networks()
+            if _finished(run_folder(cfg.out, seed, name), iterations)]  # fmt: skip
 
 
 def _finals_by_seed(curves: list[dict[str, Curve]], at: int) -> list[dict[str, float]]:
