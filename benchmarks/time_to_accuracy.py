@@ -4,10 +4,11 @@
 * resnet20 on CIFAR-10 with ``--recipe resnet-cifar-fast``, target 91.25% (the paper's 8.75%
   error). Where the run ends first, it reports the accuracy reached and the time spent.
 
-Each run is a fixed schedule chosen in advance: nothing is chosen on the test set. The best
-checkpoint is picked on the validation split and its test error, measured once at the end with
-``classicnets.train.evaluate`` (one view of each 32x32 test image, as ``classicnets eval``), is the
-headline. "Time to target" is the training wall clock (evaluations included) of the first logged
+Each run is a fixed schedule chosen in advance: nothing is chosen on the test set. The headline is
+the test error of the weights the run fixes (the best checkpoint on the validation split where
+there is one; for the ResNet recipe, which trains on all 50,000 images, the last weights),
+measured once at the end with ``classicnets.train.evaluate`` (one view of each 32x32 test image,
+as ``classicnets eval``). "Time to target" is the training wall clock (evaluations included) of the first logged
 point whose test accuracy reached the target; the test accuracy in the log is only reported.
 Run it on an idle machine: a second process on 2 cores slows training many times over.
 
@@ -58,15 +59,16 @@ def run_case(name: str, data_dir: str, out: Path, extra: list[str], tag: str = "
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     hit = next((r for r in records if r.get("test_error") is not None and 1 - r["test_error"] >= case["target"]), None)
     final = records[-1]
-    chosen = evaluate(run, data_dir=data_dir)  # best.safetensors, chosen on validation; one view per test image
+    chosen = evaluate(run, data_dir=data_dir)  # best.safetensors (validation), else last; one view per test image
+    vals = [r["val_error"] for r in records if r.get("val_error") is not None]
     result = {
         "model": name, "command": shown, "target": case["target"], "process_wall_s": total,
         "train_wall_s": final["wall_time"], "final_test_accuracy": 1 - final["test_error"],
-        "best_val_error": min(r["val_error"] for r in records if r.get("val_error") is not None),
+        "best_val_error": min(vals) if vals else None,
         "time_to_target_s": hit["wall_time"] if hit else None, "epochs_to_target": hit["epoch"] if hit else None,
-        "chosen_on_val_test_error": chosen.error,
+        "fixed_weights_test_error": chosen.error, "fixed_weights": "best on validation" if vals else "last",
     }  # fmt: skip
-    print(f"{name}: the checkpoint chosen on validation has test error {chosen.error:.2%} "
+    print(f"{name}: the {result['fixed_weights']} weights have test error {chosen.error:.2%} "
           f"({round(chosen.error * chosen.count)}/{chosen.count}), one view of each test image")
     if hit:
         print(f"{name}: reached {case['target']:.2%} test accuracy at {hit['wall_time']:.1f} s "

@@ -26,13 +26,13 @@ import argparse
 import gzip
 import platform
 import shutil
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 import torchvision
+from PIL import Image
 from torch.utils.data import DataLoader
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms as T
@@ -62,11 +62,26 @@ def textbook_datasets(name: str, data_dir: Path, work: Path) -> tuple[torch.util
         tf = T.Compose([T.Pad(2), T.ToTensor(), norm])  # LeNet: 28 -> 32 as the paper
         return (torchvision.datasets.MNIST(str(work), train=True, transform=tf),
                 torchvision.datasets.MNIST(str(work), train=False, transform=tf))  # fmt: skip
-    with tarfile.open(data_dir / "cifar10" / "cifar10-jpeg.tar") as tar:
-        tar.extractall(work / "cifar10", filter="data")
+    # torchvision.datasets.CIFAR10's way: the uint8 arrays in memory, a PIL image per sample
     train_tf = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), norm])
-    return (torchvision.datasets.ImageFolder(str(work / "cifar10" / "train"), transform=train_tf),
-            torchvision.datasets.ImageFolder(str(work / "cifar10" / "test"), transform=T.Compose([T.ToTensor(), norm])))  # fmt: skip
+    full = load_dataset(name, data_dir, val_size=0)  # all 50,000 training images, as torchvision's class
+    return ArraysAsPIL(full.train, train_tf), ArraysAsPIL(full.test, T.Compose([T.ToTensor(), norm]))
+
+
+class ArraysAsPIL(torch.utils.data.Dataset):
+    """A split's uint8 images held in memory as HWC arrays, each sample made a PIL image and
+    transformed, as ``torchvision.datasets.CIFAR10.__getitem__`` does."""
+
+    def __init__(self, split, transform) -> None:
+        self.images = split.images.permute(0, 2, 3, 1).contiguous().numpy()
+        self.labels = split.labels.tolist()
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int):
+        return self.transform(Image.fromarray(self.images[i])), self.labels[i]
 
 
 def textbook(model_name: str, train_set, test_set, in_chans: int) -> tuple[float, float]:

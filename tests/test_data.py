@@ -84,8 +84,8 @@ def mnist_raw() -> RawData:
 
 
 @pytest.fixture(scope="session")
-def cifar10(cache_dir: Path):  # noqa: ARG001  (decodes the tar once per session, into the temp cache)
-    need(DATA / "cifar10" / "cifar10-jpeg.tar")
+def cifar10(cache_dir: Path):  # noqa: ARG001  (decodes the PNG tree once per session, into the temp cache)
+    need(DATA / "cifar10" / "train")
     return load_dataset("cifar10", DATA)
 
 
@@ -223,8 +223,8 @@ def test_missing_data_message(tmp_path: Path, home: Path) -> None:
 def test_real_datasets_are_found() -> None:
     need(DATA)
     assert find_data("mnist", DATA) == DATA / "mnist" and find_data("fashion-mnist", DATA) == DATA / "fashion-mnist"
-    assert find_data("cifar10", DATA) == DATA / "cifar10" / "cifar10-jpeg.tar"
-    assert find_data("cifar10", DATA / "cifar10") == DATA / "cifar10" / "cifar10-jpeg.tar"
+    assert find_data("cifar10", DATA) == DATA / "cifar10"  # the PNG tree: train/<class>/, test/<class>/
+    assert find_data("cifar10", DATA / "cifar10") == DATA / "cifar10"
 
 
 def test_unknown_names_suggest() -> None:
@@ -267,10 +267,10 @@ def test_download_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.Monkey
 # --- CIFAR --------------------------------------------------------------------------------------------
 
 
-def test_cifar10_from_tar(cifar10) -> None:
+def test_cifar10_from_the_png_tree(cifar10) -> None:
     assert (len(cifar10.train), len(cifar10.val), len(cifar10.test)) == (45000, 5000, 10000)
     assert cifar10.classes == cifar.CIFAR10_CLASSES and cifar10.classes[0] == "airplane" and cifar10.classes[-1] == "truck"
-    assert cifar10.name == "cifar10" and cifar10.source.endswith("cifar10-jpeg.tar")
+    assert cifar10.name == "cifar10" and Path(cifar10.source) == DATA / "cifar10"
     assert int(cifar10.train.labels[0]) == 0 and cifar10.image_size == (32, 32) and cifar10.in_chans == 3
     assert torch.bincount(cifar10.test.labels).tolist() == [1000] * 10
     assert torch.bincount(cifar10.val.labels).tolist() == [500] * 10  # stratified
@@ -278,23 +278,42 @@ def test_cifar10_from_tar(cifar10) -> None:
     assert all(0.4 < m < 0.5 for m in cifar10.mean) and all(0.24 < s < 0.27 for s in cifar10.std)
 
 
+@pytest.mark.slow
+def test_png_tree_equals_the_official_binary_release(tmp_path: Path, cifar10) -> None:
+    """The shared folder's own to_binary.py rebuilds the official binary files; they must be the
+    release's bytes, and our binary reader must give the same test images as our folder reader."""
+    import hashlib
+    import subprocess
+    import sys
+
+    script = need(DATA / "cifar10" / "to_binary.py")
+    subprocess.run([sys.executable, str(script), str(tmp_path)], check=True, capture_output=True)
+    test_bin = (tmp_path / "test_batch.bin").read_bytes()
+    assert hashlib.md5(test_bin).hexdigest() == "803d5f7f4d78ea53de84dbe85f74fb6d"  # the official test_batch.bin
+    binary = cifar.read_binary(cifar.CIFAR10, tmp_path)
+    assert (len(binary.train), len(binary.test)) == (50000, 10000)
+    # the folder reader orders by (class, file name = official index): sort the binary version alike
+    order = torch.argsort(binary.test.labels * 10_000 + torch.arange(10_000))
+    assert torch.equal(binary.test.labels[order], cifar10.test.labels)
+    assert torch.equal(binary.test.images[order], cifar10.test.images)
+
+
 def test_cifar_folder_and_tar_decode_identically(tmp_path: Path, home: Path, cifar10) -> None:  # noqa: ARG001
-    small_tar, tree = tmp_path / "small" / "cifar10-jpeg.tar", tmp_path / "tree" / "cifar10"
+    small_tar, tree = tmp_path / "small" / "cifar10.tar", tmp_path / "tree" / "cifar10"
     small_tar.parent.mkdir()
-    wanted = {f"{s}/{c}/{i:04d}.jpg" for s in ("train", "test") for c in cifar.CIFAR10_CLASSES for i in range(2)}
-    with tarfile.open(DATA / "cifar10" / "cifar10-jpeg.tar") as big, tarfile.open(small_tar, "w") as out:
-        for m in big:
-            if m.name in wanted:
-                data = big.extractfile(m).read()  # type: ignore[union-attr]
-                out.addfile(m, io.BytesIO(data))
-                (tree / m.name).parent.mkdir(parents=True, exist_ok=True)
-                (tree / m.name).write_bytes(data)
+    with tarfile.open(small_tar, "w") as out:  # the first two files of each class, from the real PNG tree
+        for split in ("train", "test"):
+            for c in cifar.CIFAR10_CLASSES:
+                for png in sorted((DATA / "cifar10" / split / c).iterdir())[:2]:
+                    out.add(png, arcname=f"{split}/{c}/{png.name}")
+                    (tree / split / c).mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(png, tree / split / c / png.name)
     from_tar = load_dataset("cifar10", small_tar.parent, val_size=0, cache=False)
     from_tree = load_dataset("cifar10", tree.parent, val_size=0, cache=False)
-    assert from_tree.source == str(tree)
+    assert from_tree.source == str(tree) and from_tar.source == str(small_tar)
     for a, b in ((from_tar.train, from_tree.train), (from_tar.test, from_tree.test)):
         assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
-    # and the same pixels as the full tar: test image i of class c is official test index 1000 c + i
+    # and the same pixels as the full tree: test image i of class c is at 1000 c + i there
     index = torch.tensor([1000 * c + i for c in range(10) for i in range(2)])
     assert torch.equal(from_tree.test.images, cifar10.test.images[index])
 

@@ -77,7 +77,7 @@ NAMED = {
         NamedDataset("fashion-mnist", ("fashion-mnist", "FashionMNIST", "fashion_mnist"), (_idx_format(FASHION_CLASSES),), 5000,
                      _hint("fashion-mnist/ with its 4 IDX files", ", or apt install dataset-fashion-mnist")),
         NamedDataset("cifar10", ("cifar10", "cifar-10", "CIFAR10"), _cifar_formats(cifar.CIFAR10), 5000,
-                     _hint("cifar-10-batches-bin/, cifar10/cifar10-jpeg.tar or cifar10/{train,test}/<class>/"),
+                     _hint("cifar-10-batches-bin/, cifar10/{train,test}/<class>/ or cifar10/cifar10.tar"),
                      partial(cifar.refuse_pickle, cifar.CIFAR10)),
         NamedDataset("cifar100", ("cifar100", "cifar-100", "CIFAR100"), _cifar_formats(cifar.CIFAR100), 5000,
                      _hint("cifar-100-binary/ or cifar100/{train,test}/<class>/"),

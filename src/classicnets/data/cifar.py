@@ -3,9 +3,9 @@
 - the official BINARY version (``cifar-10-batches-bin/``, ``cifar-100-binary/``), parsed here:
   records of label byte(s) (CIFAR-100: coarse then fine; we use fine) + 3072 pixel bytes, R then G
   then B planes of 32 x 32, row-major;
-- a tar of JPEG/PNG files in ImageFolder layout (``train/<class>/*``, ``test/<class>/*``), read
-  with ``tarfile`` without extracting (e.g. ``cifar10-jpeg.tar``, a lossy JPEG copy);
-- the same ImageFolder tree extracted on disk.
+- an ImageFolder tree of image files on disk (``train/<class>/*``, ``test/<class>/*``), such as
+  the lossless PNG copy of the official pixels;
+- the same tree as a tar (``cifar10.tar``), read with ``tarfile`` without extracting.
 
 Images are decoded with ``image.load_image`` (PIL), as torchvision's ImageFolder does, in sorted
 (class, path) order. The "python version" (``cifar-10-batches-py``) is pickled: loading it could run
@@ -55,11 +55,11 @@ class CifarSpec:
 
 CIFAR10 = CifarSpec(
     "cifar10", CIFAR10_CLASSES, "cifar-10-batches-bin", tuple(f"data_batch_{i}.bin" for i in range(1, 6)),
-    ("test_batch.bin",), 1, "cifar-10-batches-py", ("cifar10-jpeg.tar", "cifar10.tar"),
+    ("test_batch.bin",), 1, "cifar-10-batches-py", ("cifar10.tar",),
 )
 CIFAR100 = CifarSpec(
     "cifar100", CIFAR100_CLASSES, "cifar-100-binary", ("train.bin",), ("test.bin",), 2,
-    "cifar-100-python", ("cifar100-jpeg.tar", "cifar100.tar"),
+    "cifar-100-python", ("cifar100.tar",),
 )
 
 
