@@ -20,7 +20,8 @@ Every model has:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import torch
@@ -30,7 +31,7 @@ FITS = ("none", "pad", "crop", "resize")
 
 
 @dataclass(frozen=True)
-class PretrainedCfg:
+class PretrainedCfg(Mapping[str, Any]):
     """How to turn an image into this model's input, as timm's ``pretrained_cfg``.
 
     An image is scaled (antialiased, ``interpolation``) so that its shorter side is
@@ -44,6 +45,13 @@ class PretrainedCfg:
 
     Then ``(x / 255 - mean) / std`` per channel. ``classes`` names the outputs when the weights
     come with names; ``weights`` says where the weights came from ("untrained" until loaded).
+
+    It is also a read-only mapping with timm's keys (``input_size``, ``mean``, ``std``,
+    ``interpolation``, ``crop_pct``, ``crop_mode``, ``num_classes``, ``first_conv``,
+    ``classifier``, ...) plus ours, so that timm's ``resolve_data_config(model=...)`` and
+    ``create_transform`` build the same preprocessing: ``crop_pct`` is the input's share of the
+    scaled image, above 1 for ``"pad"`` (timm's center crop pads with zeros when it is larger than
+    the image), and 1.0 for ``"none"``.
     """
 
     architecture: str  # the registered model name
@@ -66,15 +74,36 @@ class PretrainedCfg:
 
     @property
     def crop_pct(self) -> float:
-        """timm's crop fraction: the input's share of the scaled image (1.0 unless cropped)."""
-        return self.input_size[1] / self.image_size[0] if self.fit == "crop" else 1.0
+        """timm's crop fraction: the input's share of the scaled image (``input / image`` side;
+        1.0 when the image already is the input, or is resized to it)."""
+        return self.input_size[1] / self.image_size[0] if self.fit in ("crop", "pad") else 1.0
+
+    @property
+    def crop_mode(self) -> str:
+        """timm's crop mode: always "center" (scale the shorter side, then center-crop or pad)."""
+        return "center"
 
     def with_(self, **changes: Any) -> PretrainedCfg:
         """A copy with ``changes`` (tuples for sequences)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "crop_pct": self.crop_pct}
+        return {**asdict(self), "crop_pct": self.crop_pct, "crop_mode": self.crop_mode}
+
+    # the read-only mapping that timm's data tools read
+    def __getitem__(self, key: str) -> Any:
+        if key not in _CFG_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_CFG_KEYS)
+
+    def __len__(self) -> int:
+        return len(_CFG_KEYS)
+
+
+_CFG_KEYS = (*(f.name for f in fields(PretrainedCfg)), "crop_pct", "crop_mode")
 
 
 class FeatureInfo(list):
@@ -121,6 +150,11 @@ class ClassicNet(nn.Module):
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
         raise NotImplementedError
+
+    @property
+    def default_cfg(self) -> PretrainedCfg | None:
+        """timm's older name for ``pretrained_cfg``, still read by code written for timm."""
+        return self.pretrained_cfg
 
     def get_classifier(self) -> nn.Module:
         return self.get_submodule(self.classifier_name)
