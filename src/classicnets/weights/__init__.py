@@ -50,6 +50,10 @@ class ShippedWeights:
     recipe: str
     command: str
     notes: str = ""
+    data: str = ""  # which copy of the dataset it trained and was tested on
+    train_images: int | None = None  # images it trained on (e.g. CIFAR-10: 45,000 with a validation split, 50,000 without)
+    chosen: str = ""  # which weights of the run: the last of a fixed schedule, or the best on validation
+    segments: tuple[dict[str, Any], ...] = ()  # each process that trained it: CPU or GPU, precision, steps, seconds
 
     @property
     def path(self) -> Path:
