@@ -1,6 +1,6 @@
 """Image decoding and geometry: the ONE file-to-tensor conversion, and batch channel/size fitting.
 
-``load_image`` is used for folder datasets, the CIFAR JPEG copies and ``classicnets predict``:
+``load_image`` is used for folder datasets, CIFAR image trees (PNG or JPEG) and ``classicnets predict``:
 
 - modes: ``1``/``L`` stay gray; ``I;16*`` and ``I`` (16-bit) are scaled to 8 bits (x * 255 / 65535,
   rounded; PIL's own conversion would clip them); images with an alpha channel (``LA``, ``RGBA``,

@@ -366,8 +366,7 @@ def report_markdown(results: dict[str, Any]) -> str:
         "",
         f"Command: `{results['command']}`",
         "",
-        f"Dataset: {results['dataset']} (the CIFAR-10 copy here is JPEG-compressed, so errors run a "
-        "little higher than on the original)" if results["dataset"] == "cifar10" else f"Dataset: {results['dataset']}",
+        f"Dataset: {results['dataset']}.",
         f"Budget: {results['budget']} - cuts {results['cuts']}.",
         f"Seeds {', '.join(map(str, seeds))}; training time {results['wall_time_s'] / 60:.1f} min.",
         "",
