@@ -3,6 +3,8 @@ maps out), against the real ``classicnets serve`` process, and how long its page
 
 * 1 client: ``--requests`` requests one after another; p50 and p99 of the wall time of each.
 * 8 clients: 8 threads sending ``--requests`` each at the same time; p50, p99 and the error count.
+* The "why it works" measurements (``/api/why/*``): the first request, which computes them, and
+  then the cached answer (p50 of 50).
 * Page load: Debian's Chromium (through Playwright) opening each view until it is drawn, median
   of 5 loads each.
 
@@ -72,6 +74,11 @@ def main() -> None:
             time.sleep(0.1)
         url = f"http://127.0.0.1:{port}"
         body = seven()
+        with httpx.Client(base_url=url, timeout=300) as client:
+            for path in ("/api/why/gradients", "/api/why/ratios", "/api/why/removals"):
+                first, status = timed(client, "GET", path, None)
+                cached = [timed(client, "GET", path, None)[0] for _ in range(50)]
+                print(f"{path}: first request (computes) {first:.0f} ms, status {status}; cached {percentiles(cached)}")
         with httpx.Client(base_url=url, timeout=60) as client:
             for _ in range(10):  # warm-up: the models load on the first request
                 client.post("/api/digit", content=body)
@@ -119,7 +126,7 @@ def page_loads(url: str, chromium: str) -> None:
              "--disable-component-update", "--disable-sync"]  # fmt: skip
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=flags)
-        for view in ("models", "draw", "block", "degradation"):
+        for view in ("models", "draw", "block", "degradation", "why"):
             times = []
             for _ in range(6):
                 page = browser.new_page()

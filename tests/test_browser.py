@@ -28,7 +28,7 @@ playwright = pytest.importorskip("playwright.sync_api")
 # The flags a root session on a machine without a network needs (see the Playwright notes in the docs).
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
-VIEWS = ("models", "draw", "block", "degradation")
+VIEWS = ("walk", "models", "draw", "block", "degradation", "why")
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +133,9 @@ def test_vgg16_shows_its_138_million_parameters(page) -> None:
     assert params.text_content() == "138,357,544"
     assert "138,357,544" in page.content()
     assert page.locator("[data-testid=model-vgg16] ul.checks li.ok").count() == 2  # params and MACs match
+    # where they are: 16 weight layers in each share chart; the three FC layers hold 123,642,856 of 138,357,544
+    assert page.locator("[data-testid=model-vgg16] [data-testid=where-chart] rect[data-bar]").count() == 2 * 16
+    assert "hold 89.4% of the parameters" in page.locator("[data-testid=model-vgg16] [data-testid=where-text]").text_content()
 
 
 def test_zeroing_w_and_b_shows_the_identity(page, shots: Path) -> None:
@@ -166,3 +169,82 @@ def test_a_run_folder_shows_its_curve_and_follows_it_live(page, run_folder: Path
         timeout=15_000,
     )
     assert page.errors == []
+
+
+def test_why_it_works_draws_the_api_measurements(page, shots: Path) -> None:
+    import httpx
+
+    if not (SHARED_DATA / "cifar10" / "test").is_dir():
+        pytest.skip(f"CIFAR-10 not found in {SHARED_DATA}")
+    open_view(page, "why")
+    for name in ("plain-20", "ResNet-20", "plain-56", "ResNet-56"):
+        assert page.locator(f"[data-testid=why-gradients] path[data-series='{name}']").count() == 1
+    ratios = httpx.get(f"{page.url_base}/api/why/ratios", timeout=60).json()
+    removals = httpx.get(f"{page.url_base}/api/why/removals", timeout=60).json()
+    assert page.locator("[data-testid=why-ratios] rect[data-bar]").count() == len(ratios["blocks"]) == 9
+    assert page.locator("[data-testid=why-removals] rect[data-bar]").count() == 9
+    # the sentences are written from the API's numbers, not static text
+    median = sorted(b["ratio"] for b in ratios["blocks"])[4]
+    assert f"median ratio is {median:.2f}" in page.locator("[data-testid=why-ratios-text]").text_content()
+    whole = f"{100 * removals['resnet']['accuracy']:.1f}%"
+    assert whole in page.locator("[data-testid=why-removals-text]").text_content()
+    assert "no trained plain network ships yet" in page.locator("[data-testid=plain-note]").text_content()
+    assert page.errors == []
+    page.screenshot(path=str(shots / "serve-why.png"), full_page=True)
+
+
+WALK = ("lenet5", "alexnet", "vgg16", "block", "degradation", "why")
+
+
+def evidence(page) -> str:
+    items = page.locator("[data-testid=walk-evidence] li")
+    assert items.count() >= 1
+    text = " | ".join(items.all_text_contents())
+    assert "measuring" not in text
+    return text
+
+
+def test_the_lecture_walk_with_the_keyboard_only(page, shots: Path) -> None:
+    import httpx
+
+    open_view(page, "walk")
+    page.wait_for_selector("[data-testid=walk-step][data-ready=lenet5]", timeout=60_000)
+    api = {n: httpx.get(f"{page.url_base}/api/models/{n}", timeout=60).json()["summary"] for n in ("lenet5", "alexnet", "vgg16")}
+    seen = {"lenet5": evidence(page)}
+    page.screenshot(path=str(shots / "serve-walk.png"), full_page=True)
+    for step in WALK[1:]:
+        page.keyboard.press("ArrowRight")
+        page.wait_for_selector(f"[data-testid=walk-step][data-ready={step}]", timeout=120_000)
+        assert page.url.endswith(f"#walk/{step}")
+        seen[step] = evidence(page)
+    page.keyboard.press("ArrowRight")  # past the last step: it stays
+    assert page.url.endswith("#walk/why")
+    # each step's evidence is the API's numbers, not static text
+    assert f"parameters: {api['lenet5']['totals']['params']:,}" in seen["lenet5"]
+    assert "SparseConv2d" in seen["lenet5"] and "Subsampling" in seen["lenet5"]
+    assert f"parameters: {api['alexnet']['totals']['params']:,}" in seen["alexnet"] and "3 max-pooling layers" in seen["alexnet"]
+    assert "kernel sizes of the 13 convolutions: 3;" in seen["vgg16"] and "[CONV 64] x 2, pool, [CONV 128] x 2" in seen["vgg16"]
+    assert "hold 89.4% of them" in seen["vgg16"]
+    assert "max |a[l+2] - a[l]| = 0" in seen["block"] and "lost" in seen["block"]
+    assert "plain56" in seen["why"]
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector("[data-testid=walk-step][data-ready=degradation]", timeout=60_000)
+    page.goto(f"{page.url_base}/#walk/vgg16")  # a step's own address, as linked from a slide
+    page.wait_for_selector("[data-testid=walk-step][data-ready=vgg16]", timeout=60_000)
+    assert page.errors == []
+
+
+def test_a_phone_width_layout_scrolls_only_vertically(browser, serve) -> None:
+    served = serve("--data-dir", str(SHARED_DATA))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    pg = context.new_page()
+    try:
+        for view in ("walk", "models", "draw", "block", "degradation"):
+            pg.goto(f"{served.url}/#{view}")
+            pg.wait_for_selector(f"body[data-ready={view}]", timeout=60_000)
+            wide = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert wide <= 1, (view, wide)
+        box = pg.locator("#pad").bounding_box()
+        assert box["width"] <= 390
+    finally:
+        context.close()

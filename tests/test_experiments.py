@@ -242,3 +242,14 @@ def test_figure_has_one_point_per_depth(tmp_path):
     drawn = plot(curves, trends, tmp_path / "again.png")
     assert [d for d, _ in drawn["plain"]] == [20, 32, 44] and [d for d, _ in drawn["resnet"]] == [20, 32, 44]
     assert [e for _, e in drawn["resnet"]] == pytest.approx([100 * results["final"][f"resnet{d}"]["train_error"] for d in (20, 32, 44)])
+
+
+def test_experiment_why_prints_the_three_measurements(capsys):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not (data / "cifar10" / "test").is_dir():
+        pytest.skip(f"CIFAR-10 not found in {data}")
+    assert main(["experiment", "why", "--data-dir", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "plain56" in out and "resnet56" in out and "layer3.2" in out and "no trained plain network" in out

@@ -43,10 +43,28 @@ def test_bf16_and_channels_last_predict_like_fp32(name):
             torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
 
 
-def test_precision_choice_follows_the_cpu():
-    from classicnets.train.device import _cpu_has_bf16
+@pytest.mark.parametrize(
+    ("flags", "kind", "precision"),
+    [
+        ("fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile", "amx", "bf16"),  # Intel Xeon (Sapphire Rapids on)
+        ("fpu avx2 avx512f avx512_bf16", "avx512-bf16", "bf16"),  # AMD EPYC (Zen 4)
+        ("fpu avx2 avx512f avx512bw", "avx512", "fp32"),  # AVX-512 without bf16 (Skylake-SP)
+        ("fpu sse4_2 avx avx2 fma", "avx2", "fp32"),  # most laptops, AMD EPYC before Zen 4
+        ("fp asimd", "other", "fp32"),  # an Arm CPU's Features line
+    ],
+)
+def test_precision_choice_follows_the_cpu_kind(flags: str, kind: str, precision: str) -> None:
+    from classicnets.train.device import cpu_kind, cpu_precision
 
-    assert choose_precision(torch.device("cpu")) == ("bf16" if _cpu_has_bf16() else "fp32")
+    assert cpu_kind(flags.split()) == kind and cpu_precision(kind) == precision
+
+
+def test_this_cpu_is_described_and_its_choice_made_from_its_flags() -> None:
+    from classicnets.train.device import _cpuinfo_flags, cpu_description, cpu_kind, cpu_precision
+
+    expected = cpu_precision(cpu_kind(_cpuinfo_flags())) if torch.backends.mkldnn.is_available() else "fp32"
+    assert choose_precision(torch.device("cpu")) == expected
+    assert "cores" in cpu_description()
 
 
 def test_untrained_bf16_is_close_to_fp32():

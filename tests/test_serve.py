@@ -142,6 +142,68 @@ def test_published_results_are_served() -> None:
     assert "degradation-quick" in published and published["degradation-quick"]["depths"] == [20, 32]
 
 
+def need_cifar() -> None:
+    if not (SHARED_DATA / "cifar10" / "test").is_dir():
+        pytest.skip(f"CIFAR-10 not found in {SHARED_DATA}")
+
+
+def test_why_gradients_have_one_finite_value_per_weight_layer(client: TestClient) -> None:
+    need_cifar()
+    body = client.get("/api/why/gradients").json()
+    assert set(body["models"]) == {"plain20", "resnet20", "plain56", "resnet56"}
+    for name, layers in body["models"].items():
+        assert len(layers) == int(name.removeprefix("plain").removeprefix("resnet"))  # convs + the classifier
+        assert all(np.isfinite(r["norm"]) and r["norm"] > 0 for r in layers)
+        assert layers[0]["layer"] == "conv1" and layers[-1]["layer"] == "fc"
+
+
+def test_why_ratios_come_from_the_shipped_weights(client: TestClient) -> None:
+    import torch
+
+    import classicnets as cn
+    from classicnets.experiments import why
+    from classicnets.serve.why import RATIO_IMAGES, WhyLab
+
+    need_cifar()
+    body = client.get("/api/why/ratios").json()
+    assert body["model"] == "resnet20" and len(body["blocks"]) == 9
+    assert all(b["ratio"] > 0 for b in body["blocks"])
+    assert [b["shortcut"] for b in body["blocks"]].count("zero-pad") == 2  # option A where the shape changes
+    # the same measurement on other weights (an untrained ResNet-20) gives other numbers
+    lab = WhyLab(str(SHARED_DATA))
+    torch.manual_seed(0)
+    untrained = cn.create_model("resnet20")
+    x, _ = lab.batch(RATIO_IMAGES, untrained.pretrained_cfg.mean, untrained.pretrained_cfg.std)
+    other = [r.ratio for r in why.residual_ratios(untrained, x)]
+    assert max(abs(a - b["ratio"]) for a, b in zip(other, body["blocks"], strict=True)) > 0.05
+
+
+def test_why_removing_a_block_changes_the_accuracy(client: TestClient) -> None:
+    need_cifar()
+    body = client.get("/api/why/removals").json()
+    resnet = body["resnet"]
+    assert resnet["model"] == "resnet20" and 0.5 < resnet["accuracy"] <= 1 and len(resnet["blocks"]) == 9
+    assert min(b["accuracy"] for b in resnet["blocks"]) < resnet["accuracy"] - 0.1  # some block matters
+    assert body["plain"] is None and "no trained plain network ships yet" in body["plain_note"]
+
+
+def test_a_removed_block_passes_its_shortcut_on() -> None:
+    import torch
+
+    import classicnets as cn
+    from classicnets.experiments import why
+
+    torch.manual_seed(0)
+    for name, expected in (("resnet20", "relu(shortcut)"), ("plain20", "zeros")):
+        model = cn.create_model(name).eval()
+        block = model.layer2[1]
+        x = torch.relu(torch.randn(2, 32, 16, 16))
+        with why.removed(block):
+            out = block(x)
+        assert torch.equal(out, x) if expected == "relu(shortcut)" else not out.any()
+        assert not torch.equal(block(x), out)  # restored afterwards
+
+
 # ---- bad input: 4xx and one line, and the server keeps serving ----------------------------------
 
 BAD = [

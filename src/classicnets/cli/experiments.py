@@ -66,6 +66,29 @@ def cmd_identity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_why(args: argparse.Namespace) -> int:
+    from ..serve.why import WhyLab  # the explorer's cached measurements, the same numbers as its page
+
+    lab = WhyLab(args.data_dir)
+    g = lab.gradients()
+    table = Table(title=f"||dL/dW|| at initialisation, {g['images']} CIFAR-10 test images (first, middle, last conv; spread)")
+    for col in ("network", "first conv", "middle conv", "last conv", "max / min over the convs"):
+        table.add_column(col)
+    for name, rows in g["models"].items():
+        convs = [r["norm"] for r in rows[:-1]]
+        table.add_row(name, f"{convs[0]:.3g}", f"{convs[len(convs) // 2]:.3g}", f"{convs[-1]:.3g}", f"{max(convs) / min(convs):,.0f}")
+    console().print(table)
+    r, d = lab.ratios(), lab.removals()
+    table = Table(title=f"shipped resnet20 ({r['weights']}): each block, {d['images']} test images for the accuracy")
+    for col in ("block", "shortcut", "||F(x)|| / ||shortcut(x)||", "accuracy without it"):
+        table.add_column(col)
+    for ratio, removal in zip(r["blocks"], d["resnet"]["blocks"], strict=True):
+        table.add_row(ratio["block"], ratio["shortcut"], f"{ratio['ratio']:.2f}", f"{removal['accuracy']:.1%}")
+    console().print(table)
+    print(f"whole network: {d['resnet']['accuracy']:.1%}; plain network: {d['plain_note'] or d['plain']['model']}")
+    return 0
+
+
 def cmd_lenet_ablation(args: argparse.Namespace) -> int:
     cfg = AblationConfig(out=args.out, dataset=args.dataset, seeds=tuple(args.seeds), epochs=args.epochs,
                          data_dir=args.data_dir, subset=args.subset, device=args.device,
@@ -112,6 +135,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = esub.add_parser("identity", help="what a block returns when its last W and b are zero")
     p.add_argument("--no-bn", action="store_true", help="blocks without batch norm (zero the conv's W and b)")
     p.set_defaults(func=cmd_identity)
+
+    p = esub.add_parser("why", help="why residual networks train: gradients, ||F(x)||/||x||, removing a block")
+    p.add_argument("--data-dir", help="where CIFAR-10 lives (see 'classicnets train --help')")
+    p.set_defaults(func=cmd_why)
 
     p = esub.add_parser("lenet-ablation", help="LeNet-5: average vs max pooling, tanh vs ReLU")
     _common(p, "runs/lenet-ablation", "mnist")

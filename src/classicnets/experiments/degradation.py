@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ..data import find_data
 from ..errors import ConfigError
 from ..train import TrainConfig, make_config, read_metrics, resume, train
 from ..train.checkpoint import STATE, read_state
@@ -480,8 +481,9 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
             if (run / SEGMENTS).is_file():
                 segments[f"seed{seed}/{name}"] = json.loads((run / SEGMENTS).read_text())
     results, trends = summarise(cfg, curves, budget, iterations, milestones)
+    found = find_data(cfg.dataset, cfg.data_dir)
     results.update(command=command, wall_time_s=train_time, this_invocation_s=time.perf_counter() - started,
-                   segments=segments)  # fmt: skip
+                   segments=segments, data=f"{cfg.dataset} from {found}")  # fmt: skip
     out = Path(cfg.out)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_markdown(results))

@@ -9,6 +9,9 @@ GET  /api/models/{name}/diagram.svg    the course-style diagram (``classicnets d
 POST /api/digit                        an image (PNG, ...) in; both LeNet-5s' predictions and maps out
 GET  /api/digit/sample                 a random test digit (MNIST on disk, else scikit-learn's)
 POST /api/block                        {"shortcut", "zero_last", "changes_shape"}: the block's terms
+GET  /api/why/gradients                plain and ResNet, 20 and 56 layers, at init: ||dL/dW|| per layer
+GET  /api/why/ratios                   the shipped ResNet-20: ||F(x)|| / ||shortcut(x)|| per block
+GET  /api/why/removals                 the shipped ResNet-20's accuracy with each block removed
 GET  /api/published                    the published degradation results (docs/data)
 GET  /api/runs                         the run and experiment folders under --runs
 GET  /api/runs/curves?id=...           one of them: its curves (poll it to follow a running run)
@@ -39,6 +42,7 @@ from .block import block_view
 from .curves import OutsideRuns, RunFolders, published
 from .digits import DigitLab
 from .inspection import catalogue, diagram_svg, model_page
+from .why import WhyLab
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_IMAGE_BYTES = 2_000_000  # a drawing is a few kB; anything above this is refused
@@ -69,6 +73,7 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
     """The explorer for the run folders ``runs`` (read-only), finding MNIST in ``data_dir``."""
     folders = RunFolders.of(list(runs or []))
     lab = DigitLab(data_dir)
+    why = WhyLab(data_dir)
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -106,6 +111,15 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
             return error(400, "shortcut must be a string, zero_last and changes_shape true or false")
         return JSONResponse(await run_in_threadpool(block_view, shortcut, flags["zero_last"], flags["changes_shape"]))
 
+    async def why_gradients(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(why.gradients))
+
+    async def why_ratios(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(why.ratios))
+
+    async def why_removals(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(why.removals))
+
     async def published_results(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(published))
 
@@ -139,6 +153,9 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
         Route("/api/digit", digit, methods=["POST"]),
         Route("/api/digit/sample", sample),
         Route("/api/block", block, methods=["POST"]),
+        Route("/api/why/gradients", why_gradients),
+        Route("/api/why/ratios", why_ratios),
+        Route("/api/why/removals", why_removals),
         Route("/api/published", published_results),
         Route("/api/runs", run_list),
         Route("/api/runs/curves", run_curves),

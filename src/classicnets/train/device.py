@@ -36,7 +36,14 @@ def choose_precision(device: torch.device) -> str:
 
 @cache
 def _cpu_has_bf16() -> bool:
-    return torch.backends.mkldnn.is_available() and cpu_kind(_cpuinfo_flags()) in ("amx", "avx512-bf16")
+    return torch.backends.mkldnn.is_available() and cpu_precision(cpu_kind(_cpuinfo_flags())) == "bf16"
+
+
+def cpu_precision(kind: str) -> str:
+    """What ``--precision auto`` trains in on a CPU of ``kind`` (``cpu_kind``): bf16 autocast where
+    it has bf16 matrix units (AMX, AVX512-BF16), fp32 elsewhere, where bf16 is emulated and hundreds
+    of times slower (docs/benchmarks.md, machine C)."""
+    return "bf16" if kind in ("amx", "avx512-bf16") else "fp32"
 
 
 CPU_KINDS = {

@@ -283,6 +283,8 @@ class _Training:
                 log.truncate_after(self.step)
             except OSError as e:
                 raise UserError(f"cannot write the run folder {self.out}: {e.strerror or e}") from None
+        if ctx.is_main:
+            print(self._settings_line(), flush=True)
         self.started = time.perf_counter()
         window, record, stopped = Window(), None, False
         self.train_model.train()
@@ -323,6 +325,16 @@ class _Training:
             self.total_steps,
             stopped,
         )
+
+    def _settings_line(self) -> str:
+        """The choices this machine made, in one line: where, in which precision, and how."""
+        seg = self.segments[-1]
+        where = f"cpu ({seg['cpu']})" if seg["device"] == "cpu" else f"{self.ctx.device} ({seg['device']})"
+        how = [f"{self.precision} {'autocast' if self.precision == 'bf16' else 'weights and arithmetic'}",
+               "channels_last" if self.channels_last else "NCHW", "compiled" if self.config.compile else "eager",
+               f"{seg['threads']} threads" + (f" x {seg['processes']} processes" if seg["processes"] > 1 else "")]  # fmt: skip
+        start = f"from step {self.step:,} of {self.total_steps:,}" if self.step else f"{self.total_steps:,} steps"
+        return f"training on {where}: {', '.join(how)}; {start}"
 
     def _past_segment_limit(self) -> bool:
         """Whether this process has run past ``stop_after``; rank 0's clock decides for every rank."""

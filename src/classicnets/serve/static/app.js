@@ -212,12 +212,29 @@ function modelColumn(page) {
     el("img", { class: "diagram", src: `/api/models/${encodeURIComponent(page.name)}/diagram.svg`, alt: `diagram of ${page.name}` }),
     el("h3", { text: "Height and width shrink while channels grow" }),
     el("div", { class: "chart-box" }, chart),
+    el("h3", { text: "Where the parameters are, and where the compute is" }),
+    whereChart(s),
     el("h3", { text: "Layer by layer" }),
     el("div", { class: "table-box" }, el("table", { class: "layers" },
       el("thead", {}, el("tr", {}, ["Layer", "Type", "Stage", "Output", "Params", "MACs"].map((h) => el("th", { text: h })))),
       el("tbody", {}, rows),
       el("tfoot", {}, el("tr", {}, el("td", { colspan: 4, text: "total" }),
         el("td", { class: "num", text: fmtInt(t.params) }), el("td", { class: "num", text: fmtInt(t.macs) }))))));
+}
+
+// each weight layer's share of the parameters and of the MACs, and the sentence the shares say
+function whereChart(s) {
+  const layers = s.rows.filter((r) => r.params > 0);  // weight layers (ResNets: one row per block)
+  const t = s.totals, many = layers.length > 24;
+  const share = (key, color) => barChart({ bars: layers.map((r) => ({ label: r.name, value: r[key] / t[key],
+    color: /Linear/.test(r.type) ? "#d62728" : color })), height: 200, labels: !many,
+    yLabel: key === "params" ? "share of parameters" : "share of MACs", yFormat: (v) => `${Math.round(100 * v)}%` });
+  const sum = (key, fc) => layers.filter((r) => /Linear/.test(r.type) === fc).reduce((a, r) => a + r[key], 0) / t[key];
+  const fcParams = sum("params", true), convMacs = sum("macs", false);
+  return el("div", { class: "chart-box", "data-testid": "where-chart" },
+    share("params", "#1f77b4"), share("macs", "#2ca02c"),
+    el("p", { "data-testid": "where-text", text: `The fully connected layers (red) hold ${fmtPct(fcParams)} of the parameters; ` +
+      `the convolutions${s.rows.some((r) => /Block|Bottleneck/.test(r.type)) ? " (here one bar per block)" : ""} do ${fmtPct(convMacs)} of the multiply-accumulates.` + (many ? " One bar per weight layer, in order." : "") }));
 }
 
 function compareTable(pages) {
@@ -381,7 +398,7 @@ async function initDegradation() {
   const order = (k) => (k.includes("sweep") ? 0 : k === "degradation-quick" ? 1 : 2);
   const keys = Object.keys(published).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   const pub = el("optgroup", { label: "published (docs/data)" },
-    keys.map((k) => [k, published[k]]).map(([k, r]) => el("option", { value: `pub:${k}`, text: `${k}: ${r.budget} budget, seed ${r.seed}` })));
+    keys.map((k) => [k, published[k]]).map(([k, r]) => el("option", { value: `pub:${k}`, text: `${k}: ${r.budget} budget, seed ${r.seed}, ${r.data || "the JPEG copy of CIFAR-10"}` })));
   const mine = el("optgroup", { label: `--runs folders (${runs.roots.join(", ") || "none given"})` },
     runs.runs.map((r) => el("option", { value: `run:${r.id}`, text: `${r.kind === "run" ? "run" : "experiment"}: ${r.name}` })));
   picker.replaceChildren(...[pub, mine].filter((g) => g.children.length));
@@ -458,12 +475,243 @@ async function showResult() {
   degr.timer = setInterval(() => refresh().catch(showError), 2000);
 }
 
+// ---------------------------------------------------------------- view: why it works
+// bars: [{label, value, color}]; one bar per label, an optional dashed reference line
+function barChart({ bars, width = 520, height = 260, yLabel = "", yFormat = (v) => v, yMax = null, ref = null, labels = true }) {
+  const m = { left: 58, right: 12, top: 14, bottom: 54 };
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img" });
+  const top = yMax !== null ? yMax : Math.max(...bars.map((b) => b.value), ref ? ref.value : 0) * 1.1;
+  const W = width - m.left - m.right, H = height - m.top - m.bottom;
+  const sy = (v) => m.top + H - (v / top) * H;
+  for (const t of niceTicks(0, top)) {
+    if (t > top) continue;
+    root.append(svg("line", { x1: m.left, x2: width - m.right, y1: sy(t), y2: sy(t), class: "grid" }));
+    root.append(svg("text", { x: m.left - 6, y: sy(t) + 4, "text-anchor": "end", class: "tick" }, String(yFormat(t))));
+  }
+  const step = W / bars.length;
+  bars.forEach((b, i) => {
+    const x = m.left + i * step + step * 0.15;
+    root.append(svg("rect", { x, y: sy(b.value), width: step * 0.7, height: Math.max(0, m.top + H - sy(b.value)),
+                              fill: b.color, "data-bar": b.label }, svg("title", {}, `${b.label}: ${yFormat(b.value)}`)));
+    if (labels) root.append(svg("text", { x: x + step * 0.35, y: m.top + H + 14, "text-anchor": "end", class: "tick",
+                                          transform: `rotate(-35 ${x + step * 0.35} ${m.top + H + 14})` }, b.label));
+  });
+  if (ref) {
+    root.append(svg("line", { x1: m.left, x2: width - m.right, y1: sy(ref.value), y2: sy(ref.value), stroke: "#333",
+                              "stroke-dasharray": "5 4", "stroke-width": 1.5 }));
+    root.append(svg("text", { x: width - m.right - 4, y: sy(ref.value) - 5, "text-anchor": "end", class: "legend" }, ref.label));
+  }
+  root.append(svg("line", { x1: m.left, x2: m.left + W, y1: m.top + H, y2: m.top + H, class: "axis" }));
+  root.append(svg("text", { x: 12, y: m.top + H / 2, "text-anchor": "middle", class: "label",
+                            transform: `rotate(-90 12 ${m.top + H / 2})` }, yLabel));
+  return root;
+}
+
+function panelError(id, err) {
+  $(id).replaceChildren(el("p", { class: "panel-error", "data-testid": "panel-error", text: String(err.message || err) }));
+}
+
+const WHY_COLORS = { plain20: "#f4a582", plain56: "#b2182b", resnet20: "#92c5de", resnet56: "#2166ac" };
+
+function renderGradients(g) {
+  const names = Object.keys(g.models);
+  const series = names.map((n) => ({ name: n.replace("plain", "plain-").replace("resnet", "ResNet-"), color: WHY_COLORS[n] || "#777",
+    dash: n.startsWith("plain") ? "5 3" : "none", width: n.endsWith("56") ? 2.6 : 1.6,
+    points: g.models[n].map((r, i) => [i + 1, r.norm]) }));
+  $("#why-gradients").replaceChildren(lineChart({ series, xLabel: "weight layer (1 = the first convolution)",
+    yLabel: "||dL/dW||", log2: true, yFormat: (v) => (v >= 10 ? v.toFixed(0) : v >= 0.1 ? v.toFixed(2) : v.toExponential(0)) }));
+  // first convolution against the last one (the classifier, a linear layer, is left out)
+  const sentences = names.map((n) => {
+    const convs = g.models[n].slice(0, -1);
+    const ratio = convs[0].norm / convs[convs.length - 1].norm;
+    const way = ratio > 1 ? `${fmtNum(ratio)} times LARGER at the first layer than at the last` : `${fmtNum(1 / ratio)} times smaller at the first layer than at the last`;
+    return `${n.startsWith("plain") ? "plain" : "ResNet"}-${n.replace(/^\D+/, "")}: ${way}.`;
+  });
+  const p56 = g.models.plain56, r56 = g.models.resnet56;
+  const spread = (rows) => { const v = rows.slice(0, -1).map((r) => r.norm); return Math.max(...v) / Math.min(...v); };
+  $("#why-gradients-text").replaceChildren(el("p", { text: sentences.join(" ") }),
+    el("p", { text: p56 && r56 ? `Across its convolutions, plain-56's gradient spans a factor of ${fmtNum(spread(p56))}; ` +
+      `ResNet-56's a factor of ${fmtNum(spread(r56))}. ` + (p56[0].norm > p56[p56.length - 2].norm ?
+      "In these real networks (with batch norm, at He initialisation) the plain network's gradient does not vanish on the way " +
+      "back: it grows, layer after layer, so the early layers get steps far larger than the late ones and one learning rate " +
+      "cannot suit both." : "The plain network's gradient shrinks on the way back: its early layers barely learn.") +
+      (spread(r56) < spread(p56) ? " The shortcut adds an identity path to every block's backward pass, and the ResNet's " +
+      "gradient stays within a much narrower band." : " Here the shortcut does not narrow the band.") : "" }),
+    el("p", { class: "muted", text: `${g.images} test images, seed ${g.seed}, one forward and backward pass in training mode.` }));
+}
+
+function renderRatios(r) {
+  const bars = r.blocks.map((b) => ({ label: b.block, value: b.ratio, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
+  $("#why-ratios").replaceChildren(barChart({ bars, yLabel: "||F(x)|| / ||shortcut(x)||", yFormat: (v) => v.toFixed(1),
+    ref: { value: 1, label: "F(x) as large as x" } }));
+  const small = r.blocks.filter((b) => b.ratio < 1).length;
+  const sorted = r.blocks.map((b) => b.ratio).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  $("#why-ratios-text").replaceChildren(el("p", { text: `In ${small} of ${r.blocks.length} blocks F(x) is smaller than what the ` +
+      `shortcut passes on; the median ratio is ${median.toFixed(2)}, from ${sorted[0].toFixed(2)} to ${sorted[sorted.length - 1].toFixed(2)}. ` +
+      (median < 0.5 ? "The blocks learned small corrections to their input, as the lecture argues." :
+        "So in this shallow network the blocks are not small corrections: each changes its input by about as much as the input itself. " +
+        "What the shortcut guarantees is that the input still reaches the next block, whatever F learned.") }),
+    el("p", { class: "muted", text: `Weights: ${r.weights}; ${r.images} test images; light bars: the blocks where the shape changes (option A).` }));
+}
+
+function renderRemovals(d) {
+  const res = d.resnet;
+  const bars = res.blocks.map((b) => ({ label: b.block, value: b.accuracy, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
+  $("#why-removals").replaceChildren(barChart({ bars, width: 760, yLabel: "test accuracy", yMax: 1, yFormat: (v) => `${Math.round(100 * v)}%`,
+    ref: { value: res.accuracy, label: `whole network: ${fmtPct(res.accuracy)}` } }));
+  const kept = res.blocks.filter((b) => b.accuracy >= res.accuracy - 0.1);
+  const worst = res.blocks.reduce((a, b) => (b.accuracy < a.accuracy ? b : a));
+  $("#why-removals-text").replaceChildren(
+    el("p", { text: `Without any one block, ResNet-20 keeps within 10 points of its ${fmtPct(res.accuracy)} for ${kept.length} of its ` +
+      `${res.blocks.length} blocks; the worst removal (${worst.block}) leaves ${fmtPct(worst.accuracy)}. The network still runs ` +
+      "without a block because the shortcut carries the input on; in a plain network removing a block cuts the only path." }),
+    el("p", { class: "note", "data-testid": "plain-note", text: d.plain ? `${d.plain.model}: whole ${fmtPct(d.plain.accuracy)}, ` +
+      `the best removal ${fmtPct(Math.max(...d.plain.blocks.map((b) => b.accuracy)))}.` : `Plain network: ${d.plain_note}.` }),
+    el("p", { class: "muted", text: `Weights: ${res.weights}; ${d.images} test images.` }));
+}
+
+async function initWhy() {
+  await Promise.all([
+    api("/api/why/gradients").then(renderGradients).catch((e) => panelError("#why-gradients", e)),
+    api("/api/why/ratios").then(renderRatios).catch((e) => panelError("#why-ratios", e)),
+    api("/api/why/removals").then(renderRemovals).catch((e) => panelError("#why-removals", e)),
+  ]);
+}
+
+// ---------------------------------------------------------------- view: the lecture, step by step
+// Each step: the lecture's claims, and a function that reads the evidence from the API. Every
+// evidence line is computed from the answer, never typed in.
+const walkCache = {};
+const cachedApi = (path) => (walkCache[path] ||= api(path));
+
+function convKernel(rows, i) {  // k from a convolution's parameters: k*k*Cin*Cout + Cout
+  const r = rows[i], prev = rows.slice(0, i).reverse().find((p) => p.output_shape.length === 3);
+  const cin = prev ? prev.output_shape[0] : null, cout = r.output_shape[0];
+  return cin ? Math.round(Math.sqrt((r.params - cout) / (cin * cout))) : null;
+}
+
+function shapeWalk(page) {
+  return page.shapes.map((p) => `${p.height}x${p.width}x${p.channels}`).join(" → ");
+}
+
+const WALK = [
+  { id: "lenet5", title: "LeNet-5 (LeCun et al. 1998)",
+    claims: ["A grayscale input, 32 x 32.", "Convolution and pooling alternate; the pooling is an average (subsampling) in 1998.",
+      "Fully connected layers at the end.", "About 60,000 parameters.", "Height and width shrink while the channels grow."],
+    async evidence() {
+      const p = await cachedApi("/api/models/lenet5"), s = p.summary;
+      const seq = s.rows.filter((r) => /Conv|Subsampling|Pool|Linear|RBF/.test(r.type)).map((r) => r.type);
+      return [`input ${fmtShape(s.input_size)}: ${s.input_size[0]} channel`,
+        `layer types in order: ${seq.join(", ")}`,
+        `parameters: ${fmtInt(s.totals.params)} (${s.checks.map((c) => (c.ok ? "checked" : "NOT matching")).join(", ")} against the paper)`,
+        `shapes (height x width x channels): ${shapeWalk(p)}`];
+    } },
+  { id: "alexnet", title: "AlexNet (Krizhevsky et al. 2012)",
+    claims: ["A colour input, 227 x 227 x 3.", "Max pooling.", "ReLU activations.", "About 60 million parameters."],
+    async evidence() {
+      const p = await cachedApi("/api/models/alexnet"), s = p.summary;
+      const count = (re) => s.rows.filter((r) => re.test(r.type)).length;
+      return [`input ${fmtShape(s.input_size)}: ${s.input_size[0]} channels`,
+        `${count(/MaxPool/)} max-pooling layers, ${count(/ReLU/)} ReLUs, ${count(/Conv/)} convolutions, ${count(/Linear/)} fully connected layers`,
+        `parameters: ${fmtInt(s.totals.params)} (${fmtSI(s.totals.params)})`];
+    } },
+  { id: "vgg16", title: "VGG-16 (Simonyan & Zisserman 2014)",
+    claims: ["Only 3 x 3 convolutions, stride 1, same padding, and 2 x 2 max pooling.", "[CONV 64] x 2, then pool, [CONV 128] x 2, ...",
+      "Height and width halve while the channels double.", "138 million parameters: most in the three fully connected layers, while the convolutions do most of the compute."],
+    async evidence() {
+      const p = await cachedApi("/api/models/vgg16"), s = p.summary, rows = s.rows;
+      const convs = rows.map((r, i) => [r, i]).filter(([r]) => r.type === "Conv2d");
+      const kernels = [...new Set(convs.map(([, i]) => convKernel(rows, i)))];
+      const same = convs.every(([r, i]) => { const prev = rows.slice(0, i).reverse().find((q) => q.output_shape.length === 3);
+        return !prev || (prev.output_shape[1] === r.output_shape[1] && prev.output_shape[2] === r.output_shape[2]); });
+      const blocks = []; let run = null;
+      for (const r of rows) {
+        if (r.type === "Conv2d") { if (run && run.c === r.output_shape[0]) run.n += 1; else blocks.push(run = { c: r.output_shape[0], n: 1 }); }
+        else if (r.type === "MaxPool2d") run = null;
+      }
+      const fc = rows.filter((r) => /Linear/.test(r.type)).reduce((a, r) => a + r.params, 0);
+      const fcMacs = rows.filter((r) => /Linear/.test(r.type)).reduce((a, r) => a + r.macs, 0);
+      return [`kernel sizes of the ${convs.length} convolutions: ${kernels.join(", ")}; each keeps its input's height and width: ${same ? "yes" : "no"}`,
+        `the stacks: ${blocks.map((b) => `[CONV ${b.c}] x ${b.n}`).join(", pool, ")}, pool`,
+        `shapes: ${shapeWalk(p)}`,
+        `parameters: ${fmtInt(s.totals.params)}; the fully connected layers hold ${fmtPct(fc / s.totals.params)} of them and do ${fmtPct(fcMacs / s.totals.macs, 2)} of the MACs`];
+    } },
+  { id: "block", title: "The residual block (He et al. 2015)",
+    claims: ["a[l+2] = g(z[l+2] + a[l]): the input skips two layers and is added before the last ReLU.",
+      "With W[l+2] = 0 and b[l+2] = 0 a residual block returns a[l]: adding it cannot hurt; a plain block returns g(0) = 0.",
+      "Where the shapes differ, W_s (or option A's zero padding) makes a[l] fit."],
+    async evidence() {
+      const post = (body) => api("/api/block", { method: "POST", body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
+      const [res, plain, shaped] = await Promise.all([post({ shortcut: "identity", zero_last: true, changes_shape: false }),
+        post({ shortcut: "none", zero_last: true, changes_shape: false }), post({ shortcut: "B", zero_last: false, changes_shape: true })]);
+      return [`residual block, W = b = 0: max |a[l+2] - a[l]| = ${fmtNum(res.max_diff_from_input)}`,
+        `plain block, W = b = 0: ${plain.returns}`,
+        `16 → 32 channels at stride 2, option B: ${shaped.needs_ws ? `W_s is needed (${shaped.ws})` : "no W_s"}`];
+    }, more: "#block" },
+  { id: "degradation", title: "Plain against residual as depth grows",
+    claims: ["A deeper plain network trains worse: its training error rises with depth.", "A deeper ResNet does not."],
+    async evidence() {
+      const pub = await cachedApi("/api/published");
+      const names = Object.keys(pub);
+      if (!names.length) return ["no published results in this copy (a source checkout has docs/data/)"];
+      const name = names.includes("degradation-sweep") ? "degradation-sweep" : names.includes("degradation-quick") ? "degradation-quick" : names[0];
+      const r = pub[name];
+      return [`${name}, ${r.dataset}, ${fmtInt(r.iterations)} iterations: ` + Object.entries(r.final)
+        .map(([n, f]) => `${n} ${fmtPct(f.train_error)}`).join(", ") + " final training error",
+        ...(r.trend ? r.trend.sentences : r.verdict.sentences)];
+    }, more: "#degradation" },
+  { id: "why", title: "Why it works",
+    claims: ["The shortcut gives the gradient a direct path back through every block.", "Each block only adds something to its input."],
+    async evidence() {
+      const g = await cachedApi("/api/why/gradients");
+      const spread = (rows) => { const v = rows.slice(0, -1).map((r) => r.norm); return Math.max(...v) / Math.min(...v); };
+      return Object.entries(g.models).map(([n, rows]) => `${n}: the gradient's size across its convolutions spans a factor of ${fmtNum(spread(rows))} at initialisation`);
+    }, more: "#why" },
+];
+
+function walkIndex(id) { const i = WALK.findIndex((w) => w.id === id); return i < 0 ? 0 : i; }
+
+async function showWalk(id) {
+  const i = walkIndex(id), step = WALK[i];
+  $("#walk-steps").replaceChildren(...WALK.map((w, j) => el("a", { href: `#walk/${w.id}`, class: j === i ? "active" : "",
+    "aria-current": j === i ? "step" : "false", text: `${j + 1}. ${w.title.split(" (")[0]}` })));
+  $("#walk-prev").href = `#walk/${WALK[Math.max(0, i - 1)].id}`;
+  $("#walk-next").href = `#walk/${WALK[Math.min(WALK.length - 1, i + 1)].id}`;
+  $("#walk-prev").hidden = i === 0;
+  $("#walk-next").hidden = i === WALK.length - 1;
+  const box = $("#walk-step");
+  box.dataset.step = step.id;
+  box.replaceChildren(el("h2", { text: `${i + 1}. ${step.title}` }),
+    el("div", { class: "columns two" },
+      el("div", {}, el("h3", { text: "The lecture says" }), el("ul", {}, step.claims.map((c) => el("li", { text: c })))),
+      el("div", {}, el("h3", { text: "The real model shows" }), el("ul", { "data-testid": "walk-evidence", class: "evidence" },
+        el("li", { class: "muted", text: "measuring..." })))),
+    step.more ? el("p", {}, el("a", { href: step.more, text: "explore it on its own page →" })) : null);
+  let lines;
+  try { lines = await step.evidence(); } catch (e) { lines = null; panelError("#walk-step [data-testid=walk-evidence]", e); }
+  if (lines && box.dataset.step === step.id) {
+    $("#walk-step [data-testid=walk-evidence]").replaceChildren(...lines.map((t) => el("li", { text: t })));
+    box.dataset.ready = step.id;
+  }
+}
+
+function initWalk() {
+  document.addEventListener("keydown", (e) => {
+    if (!location.hash.startsWith("#walk") || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (/INPUT|SELECT|TEXTAREA/.test(document.activeElement?.tagName || "")) return;
+    const i = walkIndex(location.hash.split("/")[1]);
+    if (e.key === "ArrowRight" && i < WALK.length - 1) location.hash = `#walk/${WALK[i + 1].id}`;
+    else if (e.key === "ArrowLeft" && i > 0) location.hash = `#walk/${WALK[i - 1].id}`;
+  });
+}
+
 // ---------------------------------------------------------------- routing
-const VIEWS = { models: initModels, draw: initDraw, block: initBlock, degradation: initDegradation };
+const VIEWS = { walk: initWalk, models: initModels, draw: initDraw, block: initBlock, degradation: initDegradation, why: initWhy };
 const started = new Set();
 
 async function route() {
-  const name = (location.hash || "#models").slice(1);
+  const [name, step] = (location.hash || "#models").slice(1).split("/");
   const view = VIEWS[name] ? name : "models";
   for (const section of document.querySelectorAll("section.view")) section.hidden = section.id !== view;
   for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.view === view);
@@ -474,6 +722,7 @@ async function route() {
   } else if (view === "degradation" && $("#result-picker").value) {
     showResult().catch(showError);
   }
+  if (view === "walk") await showWalk(step);
   document.body.dataset.ready = view;
 }
 
