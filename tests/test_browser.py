@@ -244,7 +244,7 @@ def test_a_phone_width_layout_scrolls_only_vertically(browser, serve) -> None:
             pg.wait_for_selector(f"body[data-ready={view}]", timeout=60_000)
             wide = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert wide <= 1, (view, wide)
-        box = pg.locator("#pad").bounding_box()
-        assert box["width"] <= 390
+            if view == "draw":  # the drawing pad fits the screen (and takes touch: pointer events)
+                assert pg.locator("#pad").bounding_box()["width"] <= 390
     finally:
         context.close()

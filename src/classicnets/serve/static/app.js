@@ -585,10 +585,10 @@ async function initWhy() {
 const walkCache = {};
 const cachedApi = (path) => (walkCache[path] ||= api(path));
 
-function convKernel(rows, i) {  // k from a convolution's parameters: k*k*Cin*Cout + Cout
+function convKernel(rows, i, inChans) {  // k from a convolution's parameters: k*k*Cin*Cout + Cout
   const r = rows[i], prev = rows.slice(0, i).reverse().find((p) => p.output_shape.length === 3);
-  const cin = prev ? prev.output_shape[0] : null, cout = r.output_shape[0];
-  return cin ? Math.round(Math.sqrt((r.params - cout) / (cin * cout))) : null;
+  const cin = prev ? prev.output_shape[0] : inChans, cout = r.output_shape[0];
+  return Math.round(Math.sqrt((r.params - cout) / (cin * cout)));
 }
 
 function shapeWalk(page) {
@@ -622,7 +622,7 @@ const WALK = [
     async evidence() {
       const p = await cachedApi("/api/models/vgg16"), s = p.summary, rows = s.rows;
       const convs = rows.map((r, i) => [r, i]).filter(([r]) => r.type === "Conv2d");
-      const kernels = [...new Set(convs.map(([, i]) => convKernel(rows, i)))];
+      const kernels = [...new Set(convs.map(([, i]) => convKernel(rows, i, s.input_size[0])))];
       const same = convs.every(([r, i]) => { const prev = rows.slice(0, i).reverse().find((q) => q.output_shape.length === 3);
         return !prev || (prev.output_shape[1] === r.output_shape[1] && prev.output_shape[2] === r.output_shape[2]); });
       const blocks = []; let run = null;
