@@ -72,8 +72,9 @@ def shipped_path(name: str) -> Path:
     entry = shipped().get(name)
     if entry is None:
         have = ", ".join(sorted(shipped())) or "none"
+        tv = " or torchvision's (weights='torchvision')" if card(name).torchvision else ""
         raise UserError(f"classicnets ships no pretrained weights for {name!r} (it has: {have}); "
-                        "use weights='torchvision' or a file path")  # fmt: skip
+                        f"use a run folder or weights file of your own{tv}")  # fmt: skip
     digest = hashlib.sha256(entry.path.read_bytes()).hexdigest()
     if digest != entry.sha256:
         raise CheckpointError(f"{entry.path}: sha256 {digest[:12]}... does not match the manifest; reinstall classicnets")
