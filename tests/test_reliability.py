@@ -40,7 +40,7 @@ from test_train import QUICK, Evil, assert_bit_identical, cli, one_line_error
 ROOT = Path(__file__).resolve().parents[1]
 # the gray run: lenet5_modern on digits, saved (last, best when validation improves) every 10 steps
 GRAY_RUN = ["train", "lenet5_modern", *QUICK, "--iterations", "30", "--eval-every", "10", "--batch-size", "32"]
-RUN_FILES = sorted(["config.json", "metrics.jsonl", LAST, BEST, STATE])
+RUN_FILES = sorted(["config.json", "metrics.jsonl", "segments.json", LAST, BEST, STATE])
 TIMING = ("images_per_s", "wall_time")  # the metrics that differ between identical runs
 
 
