@@ -604,7 +604,8 @@ const WALK = [
       const seq = s.rows.filter((r) => /Conv|Subsampling|Pool|Linear|RBF/.test(r.type)).map((r) => r.type);
       return [`input ${fmtShape(s.input_size)}: ${s.input_size[0]} channel`,
         `layer types in order: ${seq.join(", ")}`,
-        `parameters: ${fmtInt(s.totals.params)} (${s.checks.map((c) => (c.ok ? "checked" : "NOT matching")).join(", ")} against the paper)`,
+        `parameters: ${fmtInt(s.totals.params)}; against the paper: ${s.checks.filter((c) => c.ok !== null && c.ok !== undefined)
+          .map((c) => `${c.ok ? "\u2713" : "\u2717"} ${c.message}`).join("; ") || "no published figure"}`,
         `shapes (height x width x channels): ${shapeWalk(p)}`];
     } },
   { id: "alexnet", title: "AlexNet (Krizhevsky et al. 2012)",
@@ -687,7 +688,7 @@ async function showWalk(id) {
       el("div", {}, el("h3", { text: "The lecture says" }), el("ul", {}, step.claims.map((c) => el("li", { text: c })))),
       el("div", {}, el("h3", { text: "The real model shows" }), el("ul", { "data-testid": "walk-evidence", class: "evidence" },
         el("li", { class: "muted", text: "measuring..." })))),
-    step.more ? el("p", {}, el("a", { href: step.more, text: "explore it on its own page →" })) : null);
+    ...(step.more ? [el("p", {}, el("a", { href: step.more, text: "explore it on its own page →" }))] : []));
   let lines;
   try { lines = await step.evidence(); } catch (e) { lines = null; panelError("#walk-step [data-testid=walk-evidence]", e); }
   if (lines && box.dataset.step === step.id) {
