@@ -76,7 +76,7 @@ def cmd_why(args: argparse.Namespace) -> int:
         table.add_column(col)
     for name, rows in g["models"].items():
         convs = [r["norm"] for r in rows[:-1]]
-        table.add_row(name, f"{convs[0]:.3g}", f"{convs[len(convs) // 2]:.3g}", f"{convs[-1]:.3g}", f"{max(convs) / min(convs):,.0f}")
+        table.add_row(name, f"{convs[0]:.3g}", f"{convs[len(convs) // 2]:.3g}", f"{convs[-1]:.3g}", f"{max(convs) / min(convs):,.1f}")
     console().print(table)
     r, d = lab.ratios(), lab.removals()
     table = Table(title=f"shipped resnet20 ({r['weights']}): each block, {d['images']} test images for the accuracy")

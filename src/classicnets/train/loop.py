@@ -74,11 +74,6 @@ class TrainResult:
     total_steps: int = 0  # the schedule's length
     stopped: bool = False  # True: the segment limit (``stop_after``) ended this process early; resume continues
 
-    @property
-    def finished(self) -> bool:
-        """Whether the run has trained every step of its schedule."""
-        return self.steps >= self.total_steps
-
 
 def train(config: TrainConfig) -> TrainResult:
     """Train ``config.model`` on ``config.dataset``, writing the run folder ``config.out``."""
