@@ -14,6 +14,12 @@ Run it on an idle machine, once eager and once compiled:
 
     python benchmarks/profile_step.py --data-dir ../shared/data
     python benchmarks/profile_step.py --data-dir ../shared/data --compile
+
+To see a CPU without bf16 units on one that has them, cap the kernels' instructions (oneDNN's
+convolutions and ATen's vectorised loops): ``--precision auto`` then picks fp32, as it would there.
+It approximates such a CPU (same cores, caches and clock), it does not replace one:
+
+    ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/profile_step.py --data-dir ../shared/data
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 
 from classicnets.train import make_config
+from classicnets.train.device import cpu_description
 from classicnets.train.distributed import DistContext
 from classicnets.train import loop
 from classicnets.train.loop import _Training
@@ -107,6 +114,7 @@ def main() -> None:
     total = sum(times.values())
     mode = "torch.compile" if args.compile else "eager"
     malloc = "glibc default" if args.default_malloc else "freed memory kept"
+    print(f"machine: {cpu_description()}; ATen kernels: {torch.backends.cpu.get_cpu_capability()}")
     print(f"{args.model}, batch {args.batch_size}, {mode}, {run.precision}, channels_last {run.channels_last}, "
           f"malloc {malloc}, {torch.get_num_threads()} threads, torch {torch.__version__}")  # fmt: skip
     print(f"step time without the profiler: {1000 * unprofiled:.1f} ms ({args.batch_size / unprofiled:,.0f} img/s), "

@@ -59,12 +59,38 @@ def test_precision_choice_follows_the_cpu_kind(flags: str, kind: str, precision:
     assert cpu_kind(flags.split()) == kind and cpu_precision(kind) == precision
 
 
-def test_this_cpu_is_described_and_its_choice_made_from_its_flags() -> None:
-    from classicnets.train.device import _cpuinfo_flags, cpu_description, cpu_kind, cpu_precision
+@pytest.mark.parametrize(
+    ("flags", "max_isa", "kind"),
+    [
+        ("fpu avx2 avx512f avx512_bf16 amx_bf16", "AVX2", "avx2"),  # oneDNN held to AVX2 on a Xeon with AMX
+        ("fpu avx2 avx512f avx512_bf16", "avx512_core", "avx512"),  # bf16 units switched off, AVX-512 kept
+        ("fpu avx2 avx512f avx512_bf16 amx_bf16", "AVX512_CORE_BF16", "avx512-bf16"),  # AMX off
+        ("fpu avx2 fma", "AVX512_CORE_AMX", "avx2"),  # a cap above the CPU changes nothing
+        ("fpu avx2 avx512f avx512_bf16", "ALL", "avx512-bf16"),
+        ("fpu avx2 avx512f avx512_bf16", "no-such-isa", "avx512-bf16"),  # oneDNN ignores an unknown name
+        ("fpu avx2 avx512f avx512_bf16", "", "avx512-bf16"),
+    ],
+)
+def test_a_onednn_isa_cap_lowers_the_cpu_kind_and_its_precision(flags: str, max_isa: str, kind: str) -> None:
+    """ONEDNN_MAX_CPU_ISA makes the convolutions run as on a lesser CPU; ``--precision auto``
+    must then follow the lesser kind (bf16 without bf16 units is emulated, far slower)."""
+    from classicnets.train.device import cpu_kind, cpu_precision
 
-    expected = cpu_precision(cpu_kind(_cpuinfo_flags())) if torch.backends.mkldnn.is_available() else "fp32"
+    assert cpu_kind(flags.split(), max_isa) == kind
+    assert cpu_precision(cpu_kind(flags.split(), max_isa)) == ("bf16" if kind in ("amx", "avx512-bf16") else "fp32")
+
+
+def test_this_cpu_is_described_and_its_choice_made_from_its_flags(monkeypatch) -> None:
+    from classicnets.train import device
+
+    expected = device.cpu_precision(device.this_cpu_kind()) if torch.backends.mkldnn.is_available() else "fp32"
     assert choose_precision(torch.device("cpu")) == expected
-    assert "cores" in cpu_description()
+    assert "cores" in device.cpu_description()
+    monkeypatch.setattr(device, "_cpuinfo_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert device.this_cpu_kind() == "avx2"
+    assert device.cpu_description().endswith(
+        "AVX2, no bf16 units (capped by ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with AVX512-BF16)")
 
 
 def test_untrained_bf16_is_close_to_fp32():

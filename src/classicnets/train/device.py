@@ -36,7 +36,7 @@ def choose_precision(device: torch.device) -> str:
 
 @cache
 def _cpu_has_bf16() -> bool:
-    return torch.backends.mkldnn.is_available() and cpu_precision(cpu_kind(_cpuinfo_flags())) == "bf16"
+    return torch.backends.mkldnn.is_available() and cpu_precision(this_cpu_kind()) == "bf16"
 
 
 def cpu_precision(kind: str) -> str:
@@ -55,17 +55,50 @@ CPU_KINDS = {
 }
 
 
-def cpu_kind(flags: set[str] | list[str] | tuple[str, ...]) -> str:
+# From the least capable kind to the most: a cap can only move a CPU down this list.
+_KIND_ORDER = ("other", "avx2", "avx512", "avx512-bf16", "amx")
+
+# oneDNN's ISA names (ONEDNN_MAX_CPU_ISA, lower-cased) and the kind each leaves a CPU at most.
+_ONEDNN_ISA_KIND = {
+    "sse41": "other", "avx": "other",
+    "avx2": "avx2", "avx2_vnni": "avx2", "avx2_vnni_2": "avx2",
+    "avx512_core": "avx512", "avx512_core_vnni": "avx512",
+    "avx512_core_bf16": "avx512-bf16", "avx512_core_fp16": "avx512-bf16", "avx10_1_512": "avx512-bf16",
+    "avx512_core_amx": "amx", "avx512_core_amx_fp16": "amx", "avx10_1_512_amx": "amx",
+    "avx10_1_512_amx_fp16": "amx", "all": "amx",
+}
+
+
+def cpu_kind(flags: set[str] | list[str] | tuple[str, ...], max_isa: str | None = None) -> str:
     """The kind of CPU that decides what runs fast, from its ``/proc/cpuinfo`` flags: "amx",
-    "avx512-bf16", "avx512", "avx2" or "other" (a key of ``CPU_KINDS``)."""
+    "avx512-bf16", "avx512", "avx2" or "other" (a key of ``CPU_KINDS``).
+
+    ``max_isa`` is oneDNN's cap on the instructions its kernels use (the ``ONEDNN_MAX_CPU_ISA``
+    environment variable, e.g. "AVX2"): the convolutions and matrix products then run as on a CPU
+    of that kind, so the kind is lowered to it. An unknown name caps nothing, as in oneDNN."""
     flags = set(flags)
     if "amx_bf16" in flags:
-        return "amx"
-    if "avx512_bf16" in flags:
-        return "avx512-bf16"
-    if "avx512f" in flags:
-        return "avx512"
-    return "avx2" if "avx2" in flags else "other"
+        kind = "amx"
+    elif "avx512_bf16" in flags:
+        kind = "avx512-bf16"
+    elif "avx512f" in flags:
+        kind = "avx512"
+    else:
+        kind = "avx2" if "avx2" in flags else "other"
+    cap = _ONEDNN_ISA_KIND.get((max_isa or "").strip().lower())
+    if cap is not None and _KIND_ORDER.index(cap) < _KIND_ORDER.index(kind):
+        return cap
+    return kind
+
+
+def _max_isa() -> str | None:
+    """oneDNN's ISA cap from the environment (``ONEDNN_MAX_CPU_ISA``, or its older name)."""
+    return os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+
+
+def this_cpu_kind() -> str:
+    """``cpu_kind`` of this machine: its flags, capped by ``ONEDNN_MAX_CPU_ISA`` if set."""
+    return cpu_kind(_cpuinfo_flags(), _max_isa())
 
 
 @cache
@@ -83,10 +116,13 @@ def _cpuinfo_flags() -> set[str]:
 
 def cpu_description() -> str:
     """This CPU in one line, as the docs name machines: model, cores, and its kind
-    (e.g. "AMD EPYC, 2 cores, AVX512-BF16")."""
+    (e.g. "AMD EPYC, 2 cores, AVX512-BF16"); a kind lowered by ``ONEDNN_MAX_CPU_ISA`` says so."""
     model = next((ln.partition(":")[2].strip() for ln in _cpuinfo().splitlines() if ln.startswith("model name")), "")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model or 'unknown CPU'}, {cores} cores, {CPU_KINDS[cpu_kind(_cpuinfo_flags())]}"
+    flags, cap = _cpuinfo_flags(), _max_isa()
+    kind, native = cpu_kind(flags, cap), cpu_kind(flags)
+    lowered = f" (capped by ONEDNN_MAX_CPU_ISA={cap} on a CPU with {CPU_KINDS[native]})" if kind != native else ""
+    return f"{model or 'unknown CPU'}, {cores} cores, {CPU_KINDS[kind]}{lowered}"
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[None]:
