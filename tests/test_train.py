@@ -647,3 +647,34 @@ def test_ddp_two_processes_match_one(tmp_path: Path) -> None:
     ddp_w, one_w = tensors(tmp_path / "ddp" / LAST), tensors(tmp_path / "one" / LAST)
     assert max(float((ddp_w[k] - one_w[k]).abs().max()) for k in ddp_w) <= DDP_WEIGHT_TOLERANCE
     assert json.loads((tmp_path / "ddp" / "config.json").read_text())["model"] == "lenet5_modern"
+
+
+def test_flip_tta_averages_each_image_with_its_mirror() -> None:
+    """``tta="flip"``: the probabilities are the mean of the softmax over an image and its mirror;
+    on images that are their own mirror it changes nothing; an unknown kind is a one-line error."""
+    import torch.nn.functional as F
+
+    from classicnets import create_model
+    from classicnets.data import TensorSplit, preprocess
+    from classicnets.errors import UserError
+    from classicnets.train.evaluate import evaluate_split
+
+    torch.manual_seed(0)
+    model = create_model("resnet20").eval()
+    images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
+    labels = torch.arange(6) % 10
+    mean, std = (0.5, 0.4, 0.45), (0.25, 0.24, 0.26)
+    kw = dict(mean=mean, std=std, device=torch.device("cpu"), precision="fp32", num_classes=10, batch_size=4)
+    flipped = evaluate_split(model, TensorSplit(images, labels), tta="flip", **kw)
+    x = preprocess(images, mean, std)
+    with torch.no_grad():
+        probs = (model(x).softmax(1) + model(x.flip(3)).softmax(1)) / 2
+    assert flipped.error == pytest.approx((probs.argmax(1) != labels).float().mean().item())
+    assert flipped.loss == pytest.approx(F.nll_loss(probs.log(), labels).item(), rel=1e-4)
+    assert flipped.loss != pytest.approx(evaluate_split(model, TensorSplit(images, labels), **kw).loss, rel=1e-4)
+
+    symmetric = TensorSplit(torch.cat([images[..., :16], images[..., :16].flip(3)], 3), labels)
+    one_view = evaluate_split(model, symmetric, **kw)
+    assert evaluate_split(model, symmetric, tta="flip", **kw).loss == pytest.approx(one_view.loss, rel=1e-5)
+    with pytest.raises(UserError, match="tta must be one of none, flip"):
+        evaluate_split(model, symmetric, tta="ten-crop", **kw)
