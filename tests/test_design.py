@@ -85,3 +85,21 @@ def test_layers_import_only_downwards(layer):
         for target, _ in relative_imports(path):
             top = target.split(".")[0]
             assert top == layer or top in ALLOWED[layer], f"{path.relative_to(PACKAGE)} imports {target}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "inflight/degradation-sweep/runs/seed0/plain56/last.state.pt",  # an experiment's run folders
+        "inflight/resnet32-cifar10/last.safetensors",
+        "inflight/resnet32-cifar10/metrics.jsonl",
+    ],
+)
+def test_state_carried_between_sittings_is_not_ignored_by_git(path):
+    """inflight/ is committed between segments (docs/design.md): an ignore rule that swallowed it
+    (as ``runs/`` once did for an experiment's ``runs/`` folders) would lose the run at the end of a sitting."""
+    repo = Path(__file__).resolve().parents[1]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=repo, check=False)
+    assert proc.returncode == 1, f"{path} is ignored by git: it would not be committed"
