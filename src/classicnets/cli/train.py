@@ -192,7 +192,7 @@ def _eval(args: argparse.Namespace) -> int:
     wrong = round(result.error * result.count)
     console.print(
         f"{result.split} error {result.error:.2%} ({wrong}/{result.count}) on {result.dataset}, loss {result.loss:.4f}"
-        + (" (flip test-time augmentation: each image and its mirror)" if args.tta == "flip" else ""),
+        + (", flip TTA" if args.tta == "flip" else ""),
         highlight=False,
     )
     if len(result.classes) <= MAX_TABLE_CLASSES:
