@@ -125,8 +125,6 @@ def evaluate(
     """
     if split not in ("train", "val", "test"):
         raise UserError(f"split must be train, val or test, got {split!r}")
-    if tta not in TTA:
-        raise UserError(f"tta must be one of {', '.join(TTA)}, got {tta!r}")
     dev = resolve_device(device)
     loaded = run if isinstance(run, LoadedRun) else load_run(run, dev)
     meta = loaded.meta
