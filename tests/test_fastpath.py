@@ -98,3 +98,112 @@ def test_untrained_bf16_is_close_to_fp32():
     model = cn.create_model("resnet20").eval()
     x = torch.randn(8, 3, 32, 32)
     torch.testing.assert_close(_logits(model, x, True, True), _logits(model, x, False, False), rtol=0.1, atol=0.1)
+
+
+LONG_RUN = 64_000 * 128 * 0.25e9  # the paper's ResNet-20 schedule: 64k steps of 128 images, ~0.25 GFLOP each
+SHORT_RUN = 390 * 128 * 0.25e9  # one CIFAR-10 epoch of ResNet-20
+
+
+@pytest.mark.parametrize(
+    ("flags", "compiles"),
+    [
+        ("fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile", True),  # measured: 1.32x the eager step (machine A)
+        ("fpu avx2 avx512f avx512_bf16", True),  # the sweep and the fast recipe ran compiled here (machine B)
+        ("fpu avx2 avx512f avx512bw", True),
+        ("fpu sse4_2 avx avx2 fma", True),  # measured on machine B held to AVX2: 1.35x
+        ("fp asimd", False),  # not measured: stays eager
+    ],
+)
+def test_compile_choice_follows_the_cpu_kind_and_the_work_left(flags: str, compiles: bool) -> None:
+    from classicnets.train.device import COMPILE_MIN_FLOPS, choose_compile, cpu_kind
+
+    kind = cpu_kind(flags.split())
+    assert SHORT_RUN < COMPILE_MIN_FLOPS < LONG_RUN
+    assert choose_compile("cpu", kind, LONG_RUN, has_compiler=True) is compiles
+    assert choose_compile("cpu", kind, COMPILE_MIN_FLOPS, has_compiler=True) is compiles
+    assert choose_compile("cpu", kind, SHORT_RUN, has_compiler=True) is False  # the minute is not repaid
+    assert choose_compile("cpu", kind, LONG_RUN, has_compiler=False) is False  # inductor could not build
+    assert choose_compile("cuda", kind, LONG_RUN, has_compiler=True) is False  # not measured on a GPU here
+
+
+@pytest.mark.parametrize(("name", "shape"), [("resnet20", (3, 32, 32)), ("lenet5", (1, 32, 32))])
+def test_training_flops_counted_on_meta_equal_a_real_pass(name: str, shape: tuple[int, int, int]) -> None:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from classicnets.train.loop import training_flops_per_image
+
+    model = cn.create_model(name, num_classes=10, in_chans=shape[0])
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.cross_entropy(model(torch.randn(1, *shape)), torch.zeros(1, dtype=torch.long)).backward()
+    real = counter.get_total_flops()
+    assert real > 0 and training_flops_per_image(name, shape[0], shape[1:], num_classes=10) == real
+    # ResNet-20: 40.6M multiply-adds forward (He et al. 2016 Table 6's 0.27M-parameter net), about 3x that to train
+    if name == "resnet20":
+        assert 3 * 2 * 40e6 < real < 3 * 2 * 42e6
+    # the biggest models are counted without allocating their weights (VGG-16: 15.5G multiply-adds)
+    assert training_flops_per_image("vgg16", 3, (224, 224), num_classes=1000) > 3 * 2 * 15e9
+
+
+def test_a_run_without_compile_chooses_by_its_work_and_says_so(tmp_path: Path, monkeypatch, capsys) -> None:
+    from classicnets.train import loop, make_config, train
+
+    compiled: list[torch.nn.Module] = []
+    monkeypatch.setattr(loop, "this_cpu_kind", lambda: "avx2")
+    monkeypatch.setattr(loop, "has_cpp_compiler", lambda: True)
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)  # what was compiled, not compiling it
+    before = torch.get_num_threads()
+    try:
+        short = make_config("lenet5_modern", "digits", str(tmp_path / "short"), iterations=4, threads=1, progress=False)
+        assert short.compile is None
+        train(short)
+        assert "eager (auto)" in capsys.readouterr().out and not compiled
+        long = make_config("resnet20", "digits", str(tmp_path / "long"), iterations=20_000, eval_every=2,
+                           stop_after="0.001s", threads=1, progress=False)  # fmt: skip
+        train(long)  # 20,000 x 64 images x 0.24 GFLOP: past the threshold; stops at step 2
+        assert "compiled (auto)" in capsys.readouterr().out and len(compiled) == 1
+        train(make_config("resnet20", "digits", str(tmp_path / "asked"), iterations=20_000, eval_every=2,
+                          stop_after="0.001s", threads=1, progress=False, compile=False))  # fmt: skip
+        assert ", eager," in capsys.readouterr().out and len(compiled) == 1  # an explicit choice wins
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.slow
+def test_the_compiled_step_trains_like_the_eager_one(tmp_path: Path) -> None:
+    """torch.compile fuses batch norm, ReLU and the additions and may sum in another order; it must
+    not change what is learned: over 12 real steps of ResNet-20 on the bundled digits, in fp32, every
+    logged training loss is within 1e-3 (relative) of the eager run's, and the final test error
+    within 1 point."""
+    from classicnets.train import make_config, read_metrics, train
+    from classicnets.train.device import has_cpp_compiler
+
+    if not has_cpp_compiler():
+        pytest.skip("no C++ compiler for torch.compile's CPU kernels")
+    before = torch.get_num_threads()
+    logs, errors = {}, {}
+    try:
+        for compiled in (False, True):
+            out = tmp_path / ("compiled" if compiled else "eager")
+            result = train(make_config("resnet20", "digits", str(out), iterations=12, eval_every=4, batch_size=64,
+                                       precision="fp32", compile=compiled, threads=1, progress=False))  # fmt: skip
+            logs[compiled], errors[compiled] = read_metrics(out / "metrics.jsonl"), result.test_error
+    finally:
+        torch.set_num_threads(before)
+    assert [r["step"] for r in logs[True]] == [r["step"] for r in logs[False]] == [4, 8, 12]
+    for eager, compiled in zip(logs[False], logs[True]):
+        assert compiled["train_loss"] == pytest.approx(eager["train_loss"], rel=1e-3)
+    assert errors[True] == pytest.approx(errors[False], abs=0.01)
+
+
+def test_counting_the_training_flops_leaves_the_random_stream_alone() -> None:
+    """The count runs at the start of every run whose ``compile`` is unset, after a resume has
+    restored the RNG states: it must not draw from them (LeNet-5 is built on the CPU, AlexNet's
+    dropout draws masks)."""
+    from classicnets.train.loop import training_flops_per_image
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    assert training_flops_per_image("lenet5", 1, (32, 32), num_classes=10) > 0
+    assert training_flops_per_image("alexnet", 3, (227, 227), num_classes=10) > 0
+    assert torch.equal(torch.rand(3), expected)

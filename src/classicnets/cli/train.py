@@ -66,7 +66,7 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         flag, kind = "--" + f.name.replace("_", "-"), hints[f.name]
         if f.name == "model_args":
             group.add_argument("--model-arg", dest=f.name, action="append", type=_key_value, help=help_text, **meta)
-        elif kind is bool:
+        elif kind is bool or set(get_args(kind)) == {bool, type(None)}:  # None: the run decides
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                help=help_text + _shown_default(f.default), **meta)  # fmt: skip
         elif get_origin(kind) is tuple:

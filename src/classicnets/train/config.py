@@ -115,7 +115,9 @@ class TrainConfig:
     precision: str = field(default="auto", metadata=option(
         "bf16 autocast (fp32 weights) where the CPU or GPU has bf16 units, or fp32", "run", choices=PRECISIONS))
     channels_last: bool = field(default=True, metadata=option("NHWC memory format (faster on CPU and GPU)", "run"))
-    compile: bool = field(default=False, metadata=option("torch.compile the training step (costs a minute to compile)", "run"))
+    compile: bool | None = field(default=None, metadata=option(
+        "torch.compile the training step; unset: on a CPU, when the run is long enough to repay the "
+        "minute it costs (train/device.py: choose_compile)", "run"))
     threads: int | None = field(default=None, metadata=option("CPU threads (default: one per core)", "run"))
     deterministic: bool = field(default=False, metadata=option("deterministic kernels (exact resume on CUDA)", "run"))
     tensorboard: bool = field(default=False, metadata=option("also log to OUT/tensorboard", "run"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import sys
 from functools import cache
 from pathlib import Path
@@ -123,6 +124,30 @@ def cpu_description() -> str:
     kind, native = cpu_kind(flags, cap), cpu_kind(flags)
     lowered = f" (capped by ONEDNN_MAX_CPU_ISA={cap} on a CPU with {CPU_KINDS[native]})" if kind != native else ""
     return f"{model or 'unknown CPU'}, {cores} cores, {CPU_KINDS[kind]}{lowered}"
+
+
+# torch.compile on a CPU (docs/benchmarks.md): compiling a ResNet's training step costs 30-60 s on
+# 2 cores, and the compiled step ran 1.32 times the eager one on machine A (AMX, bf16) and 1.35 times
+# on machine B held to AVX2 (fp32). A run whose training work is below this many FLOPs (about four
+# CIFAR-10 epochs of ResNet-20) does not earn its compilation back, so it stays eager.
+COMPILE_MIN_FLOPS = 50e12
+
+# The kinds where the compiled step was measured faster. Without AVX2, inductor's generated C++ has
+# no vector instructions to fuse with; it was not measured there, and those runs stay eager.
+_COMPILE_KINDS = ("amx", "avx512-bf16", "avx512", "avx2")
+
+
+def choose_compile(device_type: str, kind: str, training_flops: float, has_compiler: bool) -> bool:
+    """What ``compile`` left unset decides: compile the training step on a CPU of ``kind``
+    (``cpu_kind``) with a C++ compiler for inductor, when the run still has at least
+    ``COMPILE_MIN_FLOPS`` of training work (steps x batch x training FLOPs of one image). GPUs stay
+    eager unless asked: compiling was not measured on one here."""
+    return device_type == "cpu" and has_compiler and kind in _COMPILE_KINDS and training_flops >= COMPILE_MIN_FLOPS
+
+
+def has_cpp_compiler() -> bool:
+    """Whether inductor can build its CPU kernels here: ``$CXX``, g++, c++ or clang++ on the PATH."""
+    return any(shutil.which(c) for c in (os.environ.get("CXX") or "g++", "c++", "clang++"))
 
 
 def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager[None]:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from ..data import Augment, BatchLoader, load_dataset
 from ..errors import ConfigError, UserError
@@ -43,7 +44,15 @@ from .checkpoint import (
     save_weights,
 )
 from .config import TrainConfig
-from .device import autocast, choose_precision, cpu_description, keep_freed_memory
+from .device import (
+    autocast,
+    choose_compile,
+    choose_precision,
+    cpu_description,
+    has_cpp_compiler,
+    keep_freed_memory,
+    this_cpu_kind,
+)
 from .distributed import DistContext
 from .evaluate import SplitResult, evaluate_split, fit_data
 from .metrics import MetricsLog, ProgressBar, Record, Window
@@ -123,6 +132,25 @@ def _run(config: TrainConfig, resume_dir: Path | None) -> TrainResult:
         distributed.teardown(ctx)
 
 
+def training_flops_per_image(model: str, in_chans: int, image_size: tuple[int, int], **kwargs: Any) -> float:
+    """Forward and backward FLOPs of one image through ``model`` (``torch.utils.flop_counter``),
+    counted on a copy built on the meta device (shapes only, nothing computed or allocated), or on
+    the CPU for a model whose initialisation needs real values (LeNet-5's connection table).
+    0 where neither works: an estimate only, and a run without it stays eager."""
+    for device in ("meta", "cpu"):
+        try:
+            with torch.random.fork_rng(devices=[]):  # initialisation and dropout leave the run's random stream alone
+                with torch.device(device):
+                    net = create_model(model, in_chans=in_chans, **kwargs)
+                    x, y = torch.zeros(1, in_chans, *image_size), torch.zeros(1, dtype=torch.long)
+                with FlopCounterMode(display=False) as counter:
+                    F.cross_entropy(net(x), y).backward()
+            return float(counter.get_total_flops())
+        except Exception:  # noqa: BLE001, PERF203
+            continue
+    return 0.0
+
+
 class _Training:
     """One run's state: data, model, optimizer, schedule, counters; ``run`` trains to the end."""
 
@@ -182,8 +210,16 @@ class _Training:
             "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "from_step": self.step, "to_step": self.step, "train_wall_s": 0.0,
         })  # fmt: skip
+        self.compile = self._choose_compile() if config.compile is None else config.compile
         wrapped = distributed.wrap(self.model, ctx)
-        self.train_model: nn.Module = torch.compile(wrapped) if config.compile else wrapped  # type: ignore[assignment]
+        self.train_model: nn.Module = torch.compile(wrapped) if self.compile else wrapped  # type: ignore[assignment]
+
+    def _choose_compile(self) -> bool:
+        """``compile`` left unset: compile where this CPU repays it within the steps still to train."""
+        flops = training_flops_per_image(self.config.model, self.data.in_chans, self.data.image_size,
+                                         num_classes=self.data.num_classes, **self.config.model_args)  # fmt: skip
+        work = (self.total_steps - self.step) * self.config.batch_size * flops
+        return choose_compile(self.ctx.device.type, this_cpu_kind(), work, has_cpp_compiler())
 
     def _load_data(self) -> None:
         """Load the dataset, fit it to the model's input, and make this rank's training loader."""
@@ -326,7 +362,7 @@ class _Training:
         seg = self.segments[-1]
         where = f"cpu ({seg['cpu']})" if seg["device"] == "cpu" else f"{self.ctx.device} ({seg['device']})"
         how = [f"{self.precision} {'autocast' if self.precision == 'bf16' else 'weights and arithmetic'}",
-               "channels_last" if self.channels_last else "NCHW", "compiled" if self.config.compile else "eager",
+               "channels_last" if self.channels_last else "NCHW", ("compiled" if self.compile else "eager") + (" (auto)" if self.config.compile is None else ""),
                f"{seg['threads']} threads" + (f" x {seg['processes']} processes" if seg["processes"] > 1 else "")]  # fmt: skip
         start = f"from step {self.step:,} of {self.total_steps:,}" if self.step else f"{self.total_steps:,} steps"
         return f"training on {where}: {', '.join(how)}; {start}"
