@@ -3,7 +3,11 @@ fp32 or bf16 autocast (fp32 master weights), and optionally torch.compile. No da
 random batches, so only the step itself is measured. The default precision and memory format in
 ``classicnets.train`` are chosen from these numbers.
 
-    python benchmarks/step_speed.py [--models lenet5_modern resnet20] [--batch 128] [--compile]
+    python benchmarks/step_speed.py [--models lenet5_modern resnet20] [--batch 64 128 256] [--compile] [--backends]
+
+Where the CPU has no bf16 units only fp32 is timed (bf16 is emulated there, hundreds of times
+slower). ``--backends`` also times fp32 with oneDNN switched off, so that ATen's own convolutions
+(im2col and the BLAS matrix product) run instead.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 import torch
 
 import classicnets as cn
+from classicnets.train.device import choose_precision, cpu_description
 
 
 def step_rate(name: str, bf16: bool, channels_last: bool, batch: int, compile_: bool, reps: int = 3) -> float:
@@ -50,21 +55,31 @@ def step_rate(name: str, bf16: bool, channels_last: bool, batch: int, compile_: 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["lenet5_modern", "lenet5", "resnet20"])
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--batch", type=int, nargs="+", default=[128], help="one or more batch sizes")
     ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
+    ap.add_argument("--backends", action="store_true",
+                    help="also time fp32 without oneDNN (ATen's own convolutions over BLAS)")
     args = ap.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}")
-    settings = [(False, False), (False, True), (True, False), (True, True)]
-    for name in args.models:
-        rates = {(b, cl): step_rate(name, b, cl, args.batch, False) for b, cl in settings}
-        base = rates[(False, False)]
-        cells = [f"{'bf16' if b else 'fp32'}{'+CL' if cl else ''} {r:,.0f} ({r / base:.2f}x)" for (b, cl), r in rates.items()]
-        print(f"{name}: " + ", ".join(cells))
-        if args.compile:
-            best = max(rates, key=rates.get)
-            start = time.perf_counter()
-            r = step_rate(name, *best, args.batch, True)
-            print(f"{name}: torch.compile with {best}: {r:,.0f} img/s; whole measurement incl. compile {time.perf_counter() - start:.0f} s")
+    # bf16 is emulated where the CPU has no bf16 units, hundreds of times slower: not timed there
+    bf16s = (False, True) if choose_precision(torch.device("cpu")) == "bf16" else (False,)
+    print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for batch in args.batch:
+        for name in args.models:
+            rates = {(b, cl): step_rate(name, b, cl, batch, False) for b in bf16s for cl in (False, True)}
+            base = rates[(False, False)]
+            cells = [f"{'bf16' if b else 'fp32'}{'+CL' if cl else ''} {r:,.0f} ({r / base:.2f}x)" for (b, cl), r in rates.items()]
+            print(f"{name}, batch {batch}: " + ", ".join(cells))
+            if args.backends:
+                with torch.backends.mkldnn.flags(enabled=False):
+                    off = {cl: step_rate(name, False, cl, batch, False) for cl in (False, True)}
+                print(f"{name}, batch {batch}, fp32 without oneDNN: " +
+                      ", ".join(f"{'CL' if cl else 'NCHW'} {r:,.0f} ({r / base:.2f}x)" for cl, r in off.items()))
+            if args.compile:
+                best = max(rates, key=rates.get)
+                start = time.perf_counter()
+                r = step_rate(name, *best, batch, True)
+                print(f"{name}, batch {batch}: torch.compile with {best}: {r:,.0f} img/s ({r / rates[best]:.2f}x the "
+                      f"eager step); whole measurement incl. compile {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

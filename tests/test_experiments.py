@@ -253,3 +253,18 @@ def test_experiment_why_prints_the_three_measurements(capsys):
     assert main(["experiment", "why", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out
     assert "plain56" in out and "resnet56" in out and "layer3.2" in out and "no trained plain network" in out
+
+
+def test_published_results_name_their_data_without_this_machines_layout(tmp_path, monkeypatch):
+    """results.json says where the data came from, relative to the working folder when it is near
+    (``../shared/data/cifar10``), so a published file carries no home folder of the machine."""
+    from pathlib import Path
+
+    from classicnets.experiments.degradation import _shown_path
+
+    (tmp_path / "shared" / "data" / "cifar10").mkdir(parents=True)
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    assert _shown_path((tmp_path / "shared" / "data" / "cifar10").resolve()) == "../shared/data/cifar10"
+    assert _shown_path(Path("/opt/datasets")) == "/opt/datasets"  # far away: shown as it is
+    assert _shown_path(None) == "an unknown place"

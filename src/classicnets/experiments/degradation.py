@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -483,13 +484,25 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
     results, trends = summarise(cfg, curves, budget, iterations, milestones)
     found = find_data(cfg.dataset, cfg.data_dir)
     results.update(command=command, wall_time_s=train_time, this_invocation_s=time.perf_counter() - started,
-                   segments=segments, data=f"{cfg.dataset} from {found}")  # fmt: skip
+                   segments=segments, data=f"{cfg.dataset} from {_shown_path(found)}")  # fmt: skip
     out = Path(cfg.out)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_markdown(results))
     plot(curves[0], trends, out / "degradation.png", finals_by_seed=_finals_by_seed(curves, results["at_iteration"]),
          note=f"{cfg.dataset}, {iterations:,} iterations per network, seed(s) {', '.join(map(str, cfg.seeds))}")  # fmt: skip
     return results
+
+
+def _shown_path(path: Path | None) -> str:
+    """A data path as results.json records it: relative to the working folder where it is near
+    (``../shared/data/cifar10``), so that published results do not carry one machine's layout."""
+    if path is None:
+        return "an unknown place"
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+    return rel if rel.count("..") <= 2 else str(path)
 
 
 def _finished_names(cfg: DegradationConfig, iterations: int) -> list[str]:

@@ -398,7 +398,7 @@ async function initDegradation() {
   const order = (k) => (k.includes("sweep") ? 0 : k === "degradation-quick" ? 1 : 2);
   const keys = Object.keys(published).sort((a, b) => order(a) - order(b) || a.localeCompare(b));
   const pub = el("optgroup", { label: "published (docs/data)" },
-    keys.map((k) => [k, published[k]]).map(([k, r]) => el("option", { value: `pub:${k}`, text: `${k}: ${r.budget} budget, seed ${r.seed}, ${r.data || "the JPEG copy of CIFAR-10"}` })));
+    keys.map((k) => [k, published[k]]).map(([k, r]) => el("option", { value: `pub:${k}`, text: `${k}: ${r.budget} budget, ${(r.seeds || [r.seed]).length > 1 ? `seeds ${r.seeds.join(", ")}` : `seed ${r.seed}`}, ${r.data || "the JPEG copy of CIFAR-10"}` })));
   const mine = el("optgroup", { label: `--runs folders (${runs.roots.join(", ") || "none given"})` },
     runs.runs.map((r) => el("option", { value: `run:${r.id}`, text: `${r.kind === "run" ? "run" : "experiment"}: ${r.name}` })));
   picker.replaceChildren(...[pub, mine].filter((g) => g.children.length));
