@@ -172,8 +172,9 @@ def test_a_run_without_compile_chooses_by_its_work_and_says_so(tmp_path: Path, m
 def test_the_compiled_step_trains_like_the_eager_one(tmp_path: Path) -> None:
     """torch.compile fuses batch norm, ReLU and the additions and may sum in another order; it must
     not change what is learned: over 12 real steps of ResNet-20 on the bundled digits, in fp32, every
-    logged training loss is within 1e-3 (relative) of the eager run's, and the final test error
-    within 1 point."""
+    logged training loss is within 2% (relative) of the eager run's, and the final test error
+    within 2 points. (One step's gradients differ by about 1e-3 relative, measured: inductor's
+    fused batch norm rounds differently; 4 to 12 steps at lr 0.05 grow that to 0.3-0.5% of the loss.)"""
     from classicnets.train import make_config, read_metrics, train
     from classicnets.train.device import has_cpp_compiler
 
@@ -191,8 +192,10 @@ def test_the_compiled_step_trains_like_the_eager_one(tmp_path: Path) -> None:
         torch.set_num_threads(before)
     assert [r["step"] for r in logs[True]] == [r["step"] for r in logs[False]] == [4, 8, 12]
     for eager, compiled in zip(logs[False], logs[True]):
-        assert compiled["train_loss"] == pytest.approx(eager["train_loss"], rel=1e-3)
-    assert errors[True] == pytest.approx(errors[False], abs=0.01)
+        print(f"step {eager['step']}: loss eager {eager['train_loss']:.5f}, compiled {compiled['train_loss']:.5f}")
+        assert compiled["train_loss"] == pytest.approx(eager["train_loss"], rel=0.02)
+    assert logs[True][-1]["train_loss"] < logs[True][0]["train_loss"]  # and it learns
+    assert errors[True] == pytest.approx(errors[False], abs=0.02)
 
 
 def test_counting_the_training_flops_leaves_the_random_stream_alone() -> None:
