@@ -41,13 +41,13 @@ import torch
 import torchvision
 from PIL import Image
 from torch.utils.data import DataLoader
-from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms as T
 
 import classicnets as cn
 from classicnets.data import load_dataset
 from classicnets.train import make_config, read_metrics, train
 from classicnets.train.device import choose_precision, cpu_description, keep_freed_memory
+from classicnets.train.loop import training_flops_per_image
 
 CASES = {
     "lenet5_modern": {"dataset": "mnist", "crop": 0, "flip": False, "size": 32, "compile": False},
@@ -169,15 +169,6 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 20) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - start)
 
 
-def train_flops_per_image(model_name: str, in_chans: int, size: int) -> float:
-    """Forward + backward FLOPs of one image, counted by torch.utils.flop_counter."""
-    model = cn.create_model(model_name, num_classes=10, in_chans=in_chans)
-    x = torch.randn(8, in_chans, size, size)
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / 8
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default="../shared/data", type=Path)
@@ -204,7 +195,7 @@ def main() -> None:
             print(f"{name} on {case['dataset']}, one epoch with its evaluation: textbook {book:,.0f} img/s "
                   f"(test error {book_err:.2%} after 2 epochs), classicnets {mine:,.0f} img/s "
                   f"(test error {mine_err:.2%}); ratio {mine / book:.2f}x")  # fmt: skip
-            flops = train_flops_per_image(name, in_chans, case["size"])
+            flops = training_flops_per_image(name, in_chans, (case["size"], case["size"]), num_classes=10)
             achieved = flops * step_rate
             print(f"  the step alone: {step_rate:,.0f} img/s x {flops / 1e6:.1f} MFLOP/image = "
                   f"{achieved / 1e9:.0f} GFLOP/s = {achieved / peak[used]:.1%} of the {used} matmul rate measured above"
