@@ -416,7 +416,7 @@ function lastQuarterMean(steps, values) {
   return pts.length ? pts.reduce((a, b) => a + b, 0) / pts.length : null;
 }
 
-function renderExperiment(curves, final, verdict) {
+function renderExperiment(curves, final, verdict, trend) {
   const names = Object.keys(curves).sort((a, b) => depthOf(a) - depthOf(b));
   const depths = [...new Set(names.map(depthOf))].sort((a, b) => a - b);
   const color = (n) => PALETTE[depths.indexOf(depthOf(n)) % PALETTE.length];
@@ -432,7 +432,8 @@ function renderExperiment(curves, final, verdict) {
     points: names.filter((n) => n.startsWith(f) && finals[n] !== null).map((n) => [depthOf(n), 100 * finals[n]]) });
   $("#depth-chart").replaceChildren(lineChart({ series: [family("plain", "#d62728", 2), family("resnet", "#1f77b4", 3)],
     xLabel: "layers", yLabel: "training error (%)", height: 300, width: 420, xFormat: (v) => (Number.isInteger(v) ? v : "") }));
-  $("#verdict-text").replaceChildren(...(verdict ? verdict.sentences.map((s) => el("p", { text: s })) : [el("p", { class: "muted", text: "Verdict: when the experiment has finished." })]));
+  const said = verdict ? [...(trend ? trend.sentences : []), ...verdict.sentences] : [];  // step by step, then end to end
+  $("#verdict-text").replaceChildren(...(said.length ? said.map((s) => el("p", { text: s })) : [el("p", { class: "muted", text: "Verdict: when the experiment has finished." })]));
 }
 
 function renderRun(records, name) {
@@ -454,7 +455,7 @@ async function showResult() {
   const value = $("#result-picker").value;
   if (value.startsWith("pub:")) {
     const r = degr.published[value.slice(4)];
-    renderExperiment(r.curves, r.final, r.verdict);
+    renderExperiment(r.curves, r.final, r.verdict, r.trend);
     return;
   }
   const id = value.slice(4);
@@ -464,7 +465,7 @@ async function showResult() {
     degr.mtime = data.mtime;
     $("#live").hidden = Date.now() / 1000 - data.mtime > 30; // written in the last 30 s: still training
     if (data.kind === "run") renderRun(data.records, id);
-    else if (data.results) renderExperiment(data.results.curves, data.results.final, data.results.verdict);
+    else if (data.results) renderExperiment(data.results.curves, data.results.final, data.results.verdict, data.results.trend);
     else {
       const curves = {};
       for (const [n, recs] of Object.entries(data.runs)) curves[n] = { steps: recs.map((r) => r.step), train_error: recs.map((r) => r.train_error) };
