@@ -1,4 +1,4 @@
-"""Where a ResNet-20 training step spends its time, measured with ``torch.profiler``.
+"""Where a training step spends its time (ResNet-20 by default), measured with ``torch.profiler``.
 
 It builds the real training run (``classicnets.train``'s own loop object, CIFAR-10 from the
 tensor cache, the default fast path) and profiles ``--steps`` of its optimizer steps, batch
@@ -14,6 +14,7 @@ Run it on an idle machine, once eager and once compiled:
 
     python benchmarks/profile_step.py --data-dir ../shared/data
     python benchmarks/profile_step.py --data-dir ../shared/data --compile
+    python benchmarks/profile_step.py --data-dir ../shared/data --model lenet5_modern --dataset mnist
 
 To see a CPU without bf16 units on one that has them, cap the kernels' instructions (oneDNN's
 convolutions and ATen's vectorised loops): ``--precision auto`` then picks fp32, as it would there.
@@ -71,6 +72,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", default="../shared/data")
     ap.add_argument("--model", default="resnet20")
+    ap.add_argument("--dataset", default="cifar10", choices=["cifar10", "mnist"],
+                    help="cifar10 trains with crop and flip, mnist (for the LeNets) without augmentation")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--compile", action="store_true", help="profile the torch.compile'd step")
@@ -80,8 +83,9 @@ def main() -> None:
     if args.default_malloc:
         loop.keep_freed_memory = lambda: False
     with tempfile.TemporaryDirectory() as tmp:
-        config = make_config(args.model, "cifar10", tmp, data_dir=args.data_dir, batch_size=args.batch_size,
-                             crop_padding=4, hflip=True, compile=args.compile, progress=False).validate()  # fmt: skip
+        augment = {"crop_padding": 4, "hflip": True} if args.dataset == "cifar10" else {}
+        config = make_config(args.model, args.dataset, tmp, data_dir=args.data_dir, batch_size=args.batch_size,
+                             compile=args.compile, progress=False, **augment).validate()  # fmt: skip
         run = _Training(config, DistContext(0, 1, torch.device("cpu")), None)
         batches = run.loader.epoch(0)
         window = Window()
@@ -115,7 +119,7 @@ def main() -> None:
     mode = "torch.compile" if args.compile else "eager"
     malloc = "glibc default" if args.default_malloc else "freed memory kept"
     print(f"machine: {cpu_description()}; ATen kernels: {torch.backends.cpu.get_cpu_capability()}")
-    print(f"{args.model}, batch {args.batch_size}, {mode}, {run.precision}, channels_last {run.channels_last}, "
+    print(f"{args.model} on {args.dataset}, batch {args.batch_size}, {mode}, {run.precision}, channels_last {run.channels_last}, "
           f"malloc {malloc}, {torch.get_num_threads()} threads, torch {torch.__version__}")  # fmt: skip
     print(f"step time without the profiler: {1000 * unprofiled:.1f} ms ({args.batch_size / unprofiled:,.0f} img/s), "
           f"{faults:,.0f} page faults per step; profiled self time: {total / args.steps / 1000:.1f} ms per step")  # fmt: skip
