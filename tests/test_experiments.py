@@ -116,6 +116,11 @@ def test_tiny_degradation_end_to_end_and_resume(tmp_path):
     assert len(list(tmp_path.glob("runs/seed1/*/last.safetensors"))) == 4
     assert all(len(f["train_error_by_seed"]) == 2 and f["train_error_std"] is not None for f in two["final"].values())
     assert "over 2 seeds" in two["trend"]["sentences"][1]
+    # every seed's curves are kept: the first under "curves", the others by seed
+    assert results["curves_of_other_seeds"] == {} and set(two["curves_of_other_seeds"]) == {"1"}
+    seed1 = two["curves_of_other_seeds"]["1"]
+    assert set(seed1) == set(two["curves"]) and seed1 != two["curves"]
+    assert seed1["resnet32"]["steps"] == two["curves"]["resnet32"]["steps"]
 
 
 def test_segment_limit_stops_mid_sweep_and_the_same_command_finishes_it(tmp_path, monkeypatch):
@@ -268,3 +273,13 @@ def test_published_results_name_their_data_without_this_machines_layout(tmp_path
     assert _shown_path((tmp_path / "shared" / "data" / "cifar10").resolve()) == "../shared/data/cifar10"
     assert _shown_path(Path("/opt/datasets")) == "/opt/datasets"  # far away: shown as it is
     assert _shown_path(None) == "an unknown place"
+
+
+def test_report_command_reproduces_the_run_without_its_segment_limit():
+    from classicnets.cli.experiments import _command_line
+
+    sweep = ["experiment", "degradation", "--budget", "sweep", "--seeds", "0", "1"]
+    expected = "classicnets experiment degradation --budget sweep --seeds 0 1"
+    assert _command_line(["/venv/bin/classicnets", *sweep, "--stop-after", "75m"]) == expected
+    assert _command_line(["/src/classicnets/__main__.py", "--stop-after=2h", *sweep]) == expected  # python -m
+    assert _command_line(["-c", *sweep]) == ""  # called from Python: no command to show

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from pathlib import Path
 
 from rich.markup import escape
 from rich.table import Table
@@ -24,8 +25,22 @@ from ..train.config import PRECISIONS, parse_duration
 from .output import console
 
 
-def _command_line() -> str:
-    return "classicnets " + shlex.join(sys.argv[1:]) if sys.argv and sys.argv[0].endswith("classicnets") else ""
+def _command_line(argv: list[str] | None = None) -> str:
+    """The command that reproduces this run, for its report: ``classicnets`` and its options, run as
+    the console script or as ``python -m classicnets``, without ``--stop-after``, which only bounds
+    one segment. Empty when classicnets was called from Python."""
+    argv = sys.argv if argv is None else argv
+    if not argv or Path(argv[0]).name not in ("classicnets", "__main__.py"):
+        return ""
+    words, skip = [], False
+    for word in argv[1:]:
+        if skip or word.startswith("--stop-after="):
+            skip = False
+            continue
+        skip = word == "--stop-after"
+        if not skip:
+            words.append(word)
+    return "classicnets " + shlex.join(words)
 
 
 def cmd_degradation(args: argparse.Namespace) -> int:

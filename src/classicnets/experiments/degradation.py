@@ -489,8 +489,17 @@ def run_degradation(cfg: DegradationConfig, command: str = "") -> dict[str, Any]
     (out / "results.json").write_text(json.dumps(results, indent=2))
     (out / "report.md").write_text(report_markdown(results))
     plot(curves[0], trends, out / "degradation.png", finals_by_seed=_finals_by_seed(curves, results["at_iteration"]),
-         note=f"{cfg.dataset}, {iterations:,} iterations per network, seed(s) {', '.join(map(str, cfg.seeds))}")  # fmt: skip
+         note=_figure_note(cfg.dataset, iterations, cfg.seeds))
     return results
+
+
+def _figure_note(dataset: str, iterations: int, seeds: tuple[int, ...]) -> str:
+    """The figure's title line: with several seeds, the curves are the first seed's and the depth
+    panel is the mean over all of them, its bars one standard deviation."""
+    if len(seeds) == 1:
+        return f"{dataset}, {iterations:,} iterations per network, seed {seeds[0]}"
+    return (f"{dataset}, {iterations:,} iterations per network; curves: seed {seeds[0]}; "
+            f"against depth: mean and standard deviation over seeds {', '.join(map(str, seeds))}")
 
 
 def _shown_path(path: Path | None) -> str:
@@ -516,8 +525,9 @@ def _finals_by_seed(curves: list[dict[str, Curve]], at: int) -> list[dict[str, f
 
 def summarise(cfg: DegradationConfig, curves: list[dict[str, Curve]], budget: Budget, iterations: int,
               milestones: tuple[int, ...]) -> tuple[dict[str, Any], list[Trend]]:  # fmt: skip
-    """results.json's content (the first seed's curves, every network's final errors, mean and per
-    seed, the shallowest-against-deepest verdict, each family's depth trend) and the trends."""
+    """results.json's content (the first seed's curves, those of the other seeds by seed, every
+    network's final errors, mean and per seed, the shallowest-against-deepest verdict, each
+    family's depth trend) and the trends."""
     _, depths, _ = cfg.plan()
     at = min(common_iteration(seed) for seed in curves)
     finals_by_seed = _finals_by_seed(curves, at)
@@ -546,6 +556,8 @@ def summarise(cfg: DegradationConfig, curves: list[dict[str, Curve]], budget: Bu
         "seed": cfg.seeds[0],
         "at_iteration": at,
         "curves": {n: asdict(c) for n, c in curves[0].items()},
+        "curves_of_other_seeds": {str(seed): {n: asdict(c) for n, c in by_name.items()}
+                                  for seed, by_name in zip(cfg.seeds[1:], curves[1:], strict=True)},
         "final": final,
         "verdict": {**asdict(v), "sentences": v.sentences()},
         "trend": {"families": [asdict(t) for t in trends], "sentences": [t.sentence() for t in trends]},
