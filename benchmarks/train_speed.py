@@ -11,7 +11,9 @@ epoch, data loading AND the end-of-epoch evaluation included:
   resnet20 also ``--compile``), evaluating validation and test at the end of each epoch.
 
 Both run 2 epochs and the second is timed (the first pays for worker start-up and compilation).
-Images/s counts training images over the epoch's whole wall time.
+Images/s counts training images over the epoch's whole wall time. Since 2026-12-06 each side
+runs in a fresh process of its own, so that neither inherits the memory, threads or compiled
+code the other left behind (before, both ran in this process, the textbook loop first).
 
 Then each side runs once more as a user would start it, in a fresh process: one epoch and its test
 evaluation, Python's start-up, imports and data loading included (``classicnets train NAME
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import platform
 import shutil
 import subprocess
@@ -126,6 +129,29 @@ def textbook_once(model_name: str, data_dir: Path) -> None:
         textbook(model_name, train_set, test_set, 1 if case["dataset"] == "mnist" else 3, epochs=1)
 
 
+def steady_once(model_name: str, side: str, data_dir: Path) -> None:
+    """One side's two-epoch measurement in this (fresh) process; prints its figures as JSON."""
+    keep_freed_memory()  # as classicnets.train does; the textbook loop gets the same allocator
+    case = CASES[model_name]
+    with tempfile.TemporaryDirectory() as tmp:
+        if side == "textbook":
+            train_set, test_set = textbook_datasets(case["dataset"], data_dir, Path(tmp))
+            rate, error = textbook(model_name, train_set, test_set, 1 if case["dataset"] == "mnist" else 3)
+            print(json.dumps({"rate": rate, "error": error}))
+        else:
+            rate, step_rate, error = ours(model_name, case, data_dir, Path(tmp))
+            print(json.dumps({"rate": rate, "step_rate": step_rate, "error": error}))
+
+
+def steady(model_name: str, side: str, data_dir: Path) -> dict:
+    """``steady_once`` in a fresh process: the figures it printed."""
+    cmd = [sys.executable, __file__, "--data-dir", str(data_dir), "--steady-once", model_name, side]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
 def whole_commands(model_name: str, case: dict, data_dir: Path, work: Path) -> tuple[float, float, str]:
     """One epoch and its evaluation as fresh processes, start-up included; returns (textbook
     images/s, classicnets images/s, the first line classicnets printed: what it chose here)."""
@@ -174,10 +200,12 @@ def main() -> None:
     ap.add_argument("--data-dir", default="../shared/data", type=Path)
     ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     ap.add_argument("--textbook-once", choices=list(CASES), help=argparse.SUPPRESS)  # the whole-command textbook run
+    ap.add_argument("--steady-once", nargs=2, metavar=("CASE", "SIDE"), help=argparse.SUPPRESS)  # one side's 2 epochs
     args = ap.parse_args()
     if args.textbook_once:
         return textbook_once(args.textbook_once, args.data_dir)
-    keep_freed_memory()  # as classicnets.train does; the textbook loop gets the same allocator
+    if args.steady_once:
+        return steady_once(*args.steady_once, args.data_dir)
     used = choose_precision(torch.device("cpu"))  # what classicnets trains in here
     print(f"machine: {cpu_description() or platform.processor()}; classicnets trains in {used} here; "
           f"{torch.get_num_threads()} threads, torch {torch.__version__}, torchvision {torchvision.__version__}")  # fmt: skip
@@ -189,9 +217,9 @@ def main() -> None:
         for name in args.cases:
             case = CASES[name]
             in_chans = 1 if case["dataset"] == "mnist" else 3
-            train_set, test_set = textbook_datasets(case["dataset"], args.data_dir, work / "book")
-            book, book_err = textbook(name, train_set, test_set, in_chans)
-            mine, step_rate, mine_err = ours(name, case, args.data_dir, work)
+            book_side, our_side = steady(name, "textbook", args.data_dir), steady(name, "ours", args.data_dir)
+            book, book_err = book_side["rate"], book_side["error"]
+            mine, step_rate, mine_err = our_side["rate"], our_side["step_rate"], our_side["error"]
             print(f"{name} on {case['dataset']}, one epoch with its evaluation: textbook {book:,.0f} img/s "
                   f"(test error {book_err:.2%} after 2 epochs), classicnets {mine:,.0f} img/s "
                   f"(test error {mine_err:.2%}); ratio {mine / book:.2f}x")  # fmt: skip
