@@ -121,26 +121,29 @@ def textbook(model_name: str, train_set, test_set, in_chans: int, epochs: int = 
     return rate, error
 
 
-def textbook_once(model_name: str, data_dir: Path) -> None:
-    """The textbook loop as its own script: one epoch, then the test set (for ``whole_commands``)."""
+def channels_of(case: dict) -> int:
+    return 1 if case["dataset"] == "mnist" else 3
+
+
+def textbook_once(model_name: str, data_dir: Path, epochs: int = 1) -> tuple[float, float]:
+    """The textbook loop as its own script: ``epochs`` epochs, each followed by the test set (one
+    for ``whole_commands``); returns ``textbook``'s figures."""
     case = CASES[model_name]
     with tempfile.TemporaryDirectory() as tmp:
         train_set, test_set = textbook_datasets(case["dataset"], data_dir, Path(tmp))
-        textbook(model_name, train_set, test_set, 1 if case["dataset"] == "mnist" else 3, epochs=1)
+        return textbook(model_name, train_set, test_set, channels_of(case), epochs=epochs)
 
 
 def steady_once(model_name: str, side: str, data_dir: Path) -> None:
     """One side's two-epoch measurement in this (fresh) process; prints its figures as JSON."""
     keep_freed_memory()  # as classicnets.train does; the textbook loop gets the same allocator
-    case = CASES[model_name]
+    if side == "textbook":
+        rate, error = textbook_once(model_name, data_dir, epochs=2)
+        print(json.dumps({"rate": rate, "error": error}))
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        if side == "textbook":
-            train_set, test_set = textbook_datasets(case["dataset"], data_dir, Path(tmp))
-            rate, error = textbook(model_name, train_set, test_set, 1 if case["dataset"] == "mnist" else 3)
-            print(json.dumps({"rate": rate, "error": error}))
-        else:
-            rate, step_rate, error = ours(model_name, case, data_dir, Path(tmp))
-            print(json.dumps({"rate": rate, "step_rate": step_rate, "error": error}))
+        rate, step_rate, error = ours(model_name, CASES[model_name], data_dir, Path(tmp))
+    print(json.dumps({"rate": rate, "step_rate": step_rate, "error": error}))
 
 
 def steady(model_name: str, side: str, data_dir: Path) -> dict:
@@ -203,7 +206,8 @@ def main() -> None:
     ap.add_argument("--steady-once", nargs=2, metavar=("CASE", "SIDE"), help=argparse.SUPPRESS)  # one side's 2 epochs
     args = ap.parse_args()
     if args.textbook_once:
-        return textbook_once(args.textbook_once, args.data_dir)
+        textbook_once(args.textbook_once, args.data_dir)
+        return
     if args.steady_once:
         return steady_once(*args.steady_once, args.data_dir)
     used = choose_precision(torch.device("cpu"))  # what classicnets trains in here
@@ -216,14 +220,13 @@ def main() -> None:
         work = Path(tmp)
         for name in args.cases:
             case = CASES[name]
-            in_chans = 1 if case["dataset"] == "mnist" else 3
             book_side, our_side = steady(name, "textbook", args.data_dir), steady(name, "ours", args.data_dir)
             book, book_err = book_side["rate"], book_side["error"]
             mine, step_rate, mine_err = our_side["rate"], our_side["step_rate"], our_side["error"]
             print(f"{name} on {case['dataset']}, one epoch with its evaluation: textbook {book:,.0f} img/s "
                   f"(test error {book_err:.2%} after 2 epochs), classicnets {mine:,.0f} img/s "
                   f"(test error {mine_err:.2%}); ratio {mine / book:.2f}x")  # fmt: skip
-            flops = training_flops_per_image(name, in_chans, (case["size"], case["size"]), num_classes=10)
+            flops = training_flops_per_image(name, channels_of(case), (case["size"], case["size"]), num_classes=10)
             achieved = flops * step_rate
             print(f"  the step alone: {step_rate:,.0f} img/s x {flops / 1e6:.1f} MFLOP/image = "
                   f"{achieved / 1e9:.0f} GFLOP/s = {achieved / peak[used]:.1%} of the {used} matmul rate measured above"

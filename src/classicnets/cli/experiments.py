@@ -32,13 +32,11 @@ def _command_line(argv: list[str] | None = None) -> str:
     argv = sys.argv if argv is None else argv
     if not argv or Path(argv[0]).name not in ("classicnets", "__main__.py"):
         return ""
-    words, skip = [], False
-    for word in argv[1:]:
-        if skip or word.startswith("--stop-after="):
-            skip = False
-            continue
-        skip = word == "--stop-after"
-        if not skip:
+    words, rest = [], iter(argv[1:])
+    for word in rest:
+        if word == "--stop-after":
+            next(rest, None)  # and its value
+        elif not word.startswith("--stop-after="):
             words.append(word)
     return "classicnets " + shlex.join(words)
 
