@@ -4,10 +4,14 @@ random batches, so only the step itself is measured. The default precision and m
 ``classicnets.train`` are chosen from these numbers.
 
     python benchmarks/step_speed.py [--models lenet5_modern resnet20] [--batch 64 128 256] [--compile] [--backends]
+    python benchmarks/step_speed.py --convs [--batch 128]
 
 Where the CPU has no bf16 units only fp32 is timed (bf16 is emulated there, hundreds of times
 slower). ``--backends`` also times fp32 with oneDNN switched off, so that ATen's own convolutions
-(im2col and the BLAS matrix product) run instead.
+(im2col and the BLAS matrix product) run instead. ``--convs`` times, instead of models, the 3x3
+convolution of each stage of a CIFAR ResNet (16 channels at 32x32, 32 at 16x16, 64 at 8x8),
+forward and forward with backward, in fp32 in both memory formats, against the fp32 matrix-product
+rate measured in the same run: how near each convolution comes to the machine's arithmetic.
 """
 
 from __future__ import annotations
@@ -52,6 +56,39 @@ def step_rate(name: str, bf16: bool, channels_last: bool, batch: int, compile_: 
     return statistics.median(rates)
 
 
+def conv_rates(channels: int, size: int, batch: int, channels_last: bool, reps: int = 20) -> tuple[float, float]:
+    """FLOP/s of one fp32 3x3 convolution (``channels`` to ``channels``, padding 1) on a batch of
+    ``size`` x ``size`` inputs: forward alone, and forward with backward (input and weight
+    gradients, three times the forward's FLOPs)."""
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    x = torch.randn(batch, channels, size, size).contiguous(memory_format=fmt).requires_grad_()
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1, bias=False).to(memory_format=fmt)
+    flops = 2 * batch * channels * channels * 9 * size * size
+    rates = []
+    for backward in (False, True):
+        for i in range(reps + 3):
+            if i == 3:
+                start = time.perf_counter()
+            y = conv(x)
+            if backward:
+                y.backward(torch.ones_like(y))
+        rates.append(flops * (3 if backward else 1) * reps / (time.perf_counter() - start))
+    return rates[0], rates[1]
+
+
+def print_conv_rates(batch: int) -> None:
+    from train_speed import matmul_peak  # a sibling script: benchmarks/ is on the path when run as one
+
+    peak = matmul_peak(torch.float32)
+    print(f"fp32 matmul rate (2048 x 2048): {peak / 1e9:.0f} GFLOP/s")
+    for channels, size in ((16, 32), (32, 16), (64, 8)):
+        for cl in (True, False):
+            fwd, both = conv_rates(channels, size, batch, cl)
+            print(f"3x3 conv {channels} channels at {size}x{size}, batch {batch}, {'channels_last' if cl else 'NCHW'}: "
+                  f"forward {fwd / 1e9:.0f} GFLOP/s ({fwd / peak:.0%} of the matmul rate), forward and backward "
+                  f"{both / 1e9:.0f} GFLOP/s ({both / peak:.0%})")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["lenet5_modern", "lenet5", "resnet20"])
@@ -59,7 +96,13 @@ def main() -> None:
     ap.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
     ap.add_argument("--backends", action="store_true",
                     help="also time fp32 without oneDNN (ATen's own convolutions over BLAS)")
+    ap.add_argument("--convs", action="store_true", help="time each CIFAR ResNet stage's 3x3 convolution instead")
     args = ap.parse_args()
+    if args.convs:
+        print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
+        for batch in args.batch:
+            print_conv_rates(batch)
+        return
     # bf16 is emulated where the CPU has no bf16 units, hundreds of times slower: not timed there
     bf16s = (False, True) if choose_precision(torch.device("cpu")) == "bf16" else (False,)
     print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")

@@ -22,7 +22,11 @@ keeps glibc's malloc as it comes). Images/s counts the training images over the 
 
 It also measures the step alone: the training FLOPs of one image (``torch.utils.flop_counter``)
 times the step's images/s, against the machine's bf16 and fp32 matmul peaks measured in the same
-run (MFU).
+run (MFU). And it prints the ceiling that arithmetic sets on the whole command: its FLOPs (the
+training images forward and backward, the test images forward) done at that measured matmul
+rate with nothing else costing time, as images/s and as a multiple of the textbook's figure.
+Where that multiple is under 2, 2x the textbook needs every FLOP of the command, batch norms,
+data and evaluation included, at more than the rate of a large matrix product.
 
     python benchmarks/train_speed.py --data-dir ../shared/data [--cases resnet20 lenet5_modern]
 """
@@ -187,6 +191,17 @@ def ours(model_name: str, case: dict, data_dir: Path, work: Path) -> tuple[float
     return images / (second["wall_time"] - first["wall_time"]), float(second["images_per_s"]), float(result.test_error)
 
 
+def whole_command_ceiling(model_name: str, case: dict, data_dir: Path, rate: float) -> float:
+    """Images/s of ``whole_commands``' classicnets run if its every FLOP ran at ``rate`` FLOP/s
+    and nothing else took time: the training images forward and backward, the test set forward."""
+    channels, size = channels_of(case), (case["size"], case["size"])
+    ds = load_dataset(case["dataset"], data_dir, val_size=0)
+    images = len(ds.train) // BATCH * BATCH
+    forward = 2 * cn.summary(cn.create_model(model_name, num_classes=10, in_chans=channels), (channels, *size)).totals.macs
+    flops = images * training_flops_per_image(model_name, channels, size, num_classes=10) + len(ds.test) * forward
+    return images / (flops / rate)
+
+
 def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 20) -> float:
     """Measured FLOP/s of a large square matrix product."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
@@ -234,6 +249,11 @@ def main() -> None:
             book_whole, mine_whole, said = whole_commands(name, case, args.data_dir, work)
             print(f"  one epoch as a whole command, start-up and evaluation included: textbook {book_whole:,.0f} img/s, "
                   f"classicnets {mine_whole:,.0f} img/s; ratio {mine_whole / book_whole:.2f}x ({said})")  # fmt: skip
+            ceiling = whole_command_ceiling(name, case, args.data_dir, peak[used])
+            print(f"  the most this CPU's {used} arithmetic allows for that command (all its FLOPs at the matmul rate "
+                  f"above, nothing else): {ceiling:,.0f} img/s, {ceiling / book_whole:.2f}x the textbook; "
+                  f"classicnets ran at {mine_whole / ceiling:.0%} of it; 2x the textbook needs every FLOP at "
+                  f"{2 * book_whole / ceiling:.0%} of that rate")  # fmt: skip
 
 
 if __name__ == "__main__":
