@@ -98,14 +98,13 @@ def main() -> None:
                     help="also time fp32 without oneDNN (ATen's own convolutions over BLAS)")
     ap.add_argument("--convs", action="store_true", help="time each CIFAR ResNet stage's 3x3 convolution instead")
     args = ap.parse_args()
+    print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.convs:
-        print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
         for batch in args.batch:
             print_conv_rates(batch)
         return
     # bf16 is emulated where the CPU has no bf16 units, hundreds of times slower: not timed there
     bf16s = (False, True) if choose_precision(torch.device("cpu")) == "bf16" else (False,)
-    print(f"machine: {cpu_description()}; torch {torch.__version__}, {torch.get_num_threads()} threads")
     for batch in args.batch:
         for name in args.models:
             rates = {(b, cl): step_rate(name, b, cl, batch, False) for b in bf16s for cl in (False, True)}

@@ -159,10 +159,15 @@ def steady(model_name: str, side: str, data_dir: Path) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
+def trained_images(case: dict, data_dir: Path, val_size: int | None = None) -> int:
+    """Training images in one epoch of whole batches (``val_size=0``: all of them, as the one-epoch commands)."""
+    return len(load_dataset(case["dataset"], data_dir, val_size=val_size).train) // BATCH * BATCH
+
+
 def whole_commands(model_name: str, case: dict, data_dir: Path, work: Path) -> tuple[float, float, str]:
     """One epoch and its evaluation as fresh processes, start-up included; returns (textbook
     images/s, classicnets images/s, the first line classicnets printed: what it chose here)."""
-    images = len(load_dataset(case["dataset"], data_dir, val_size=0).train) // BATCH * BATCH
+    images = trained_images(case, data_dir, val_size=0)
     book_cmd = [sys.executable, __file__, "--data-dir", str(data_dir), "--textbook-once", model_name]
     flip = ["--hflip"] if case["flip"] else []
     ours_cmd = [sys.executable, "-m", "classicnets", "train", model_name, "--dataset", case["dataset"], "--epochs", "1",
@@ -187,7 +192,7 @@ def ours(model_name: str, case: dict, data_dir: Path, work: Path) -> tuple[float
                       crop_padding=case["crop"], hflip=case["flip"], compile=case["compile"], progress=False)  # fmt: skip
     result = train(cfg)
     first, second = read_metrics(out / "metrics.jsonl")[-2:]
-    images = len(load_dataset(case["dataset"], data_dir).train) // BATCH * BATCH
+    images = trained_images(case, data_dir)
     return images / (second["wall_time"] - first["wall_time"]), float(second["images_per_s"]), float(result.test_error)
 
 
@@ -195,10 +200,9 @@ def whole_command_ceiling(model_name: str, case: dict, data_dir: Path, rate: flo
     """Images/s of ``whole_commands``' classicnets run if its every FLOP ran at ``rate`` FLOP/s
     and nothing else took time: the training images forward and backward, the test set forward."""
     channels, size = channels_of(case), (case["size"], case["size"])
-    ds = load_dataset(case["dataset"], data_dir, val_size=0)
-    images = len(ds.train) // BATCH * BATCH
+    images, tested = trained_images(case, data_dir, val_size=0), len(load_dataset(case["dataset"], data_dir).test)
     forward = 2 * cn.summary(cn.create_model(model_name, num_classes=10, in_chans=channels), (channels, *size)).totals.macs
-    flops = images * training_flops_per_image(model_name, channels, size, num_classes=10) + len(ds.test) * forward
+    flops = images * training_flops_per_image(model_name, channels, size, num_classes=10) + tested * forward
     return images / (flops / rate)
 
 
