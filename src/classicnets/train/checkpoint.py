@@ -16,11 +16,14 @@ the pending weights are renamed over ``last.safetensors``. A kill at any point l
 old pair or a state whose weights wait complete in the pending file; ``load_training_state``
 finishes that rename (and deletes pending weights whose state was never written), so a resumed run
 always starts from a matching pair. A failed write (a full disk) removes its partial file and
-leaves the previous pair intact.
+leaves the previous pair intact. The state also records the sha256 of its weights, so that weights
+whose bytes changed afterwards (a damaged copy, a merge that replaced the file) are refused by
+``load_training_state`` rather than trained on.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import uuid
@@ -44,6 +47,7 @@ BEST = "best.safetensors"
 STATE = "last.state.pt"
 PENDING = ".last.safetensors.pending"
 CONFIG = "config.json"
+RESTORE = "restore the run folder from a copy (a committed one: git checkout -- FOLDER), or train again with a new --out"
 
 
 @dataclass(frozen=True)
@@ -162,13 +166,14 @@ def save_last(run_dir: Path, model: nn.Module, meta: CheckpointMeta, state: dict
     ``state`` must hold only tensors and plain containers; its ``save_id`` is set to ``meta``'s.
     """
     pending = run_dir / PENDING
+    data = weights_bytes(model, meta)
     try:
-        _write_synced(pending, weights_bytes(model, meta), "wb")
+        _write_synced(pending, data, "wb")
     except BaseException:
         pending.unlink(missing_ok=True)  # half written (a full disk): the previous pair is untouched
         raise
     buffer = io.BytesIO()
-    torch.save({**state, "save_id": meta.save_id}, buffer)
+    torch.save({**state, "save_id": meta.save_id, "weights_sha256": hashlib.sha256(data).hexdigest()}, buffer)
     atomic_write(run_dir / STATE, buffer.getvalue())
     os.replace(pending, run_dir / LAST)
     _fsync_dir(run_dir)
@@ -185,6 +190,21 @@ def read_state(path: Path) -> dict[str, Any]:
     return state
 
 
+def read_run_state(run_dir: str | Path) -> dict[str, Any]:
+    """The training state of the run folder ``run_dir``; a missing, damaged or unsafe one is one
+    ``CheckpointError`` line that names the file and says what to do."""
+    run_dir = Path(run_dir)
+    if not (run_dir / STATE).is_file() and (run_dir / LAST).is_file():
+        raise CheckpointError(f"{run_dir / STATE} is missing (the optimizer's momentum, the schedule and the counters): "
+                              f"the run cannot continue exactly; {RESTORE}")  # fmt: skip
+    try:
+        return read_state(run_dir / STATE)
+    except CheckpointError as e:
+        if not run_dir.is_dir() or not any(run_dir.iterdir()):
+            raise  # not a run folder at all: "is it a classicnets run folder?" says enough
+        raise CheckpointError(f"{e}; {RESTORE}") from None
+
+
 def load_training_state(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
     """The training state of ``run_dir`` and the path of its matching weights.
 
@@ -193,7 +213,7 @@ def load_training_state(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
     the pair does not match otherwise.
     """
     run_dir = Path(run_dir)
-    state = read_state(run_dir / STATE)
+    state = read_run_state(run_dir)
     pending, last = run_dir / PENDING, run_dir / LAST
     if pending.is_file():
         if _pending_id(pending) == state["save_id"]:
@@ -201,8 +221,14 @@ def load_training_state(run_dir: str | Path) -> tuple[dict[str, Any], Path]:
             _fsync_dir(run_dir)
         else:
             pending.unlink()
+    if not last.is_file():
+        raise CheckpointError(f"{last} is missing (the weights of step {state['step']:,}); {RESTORE}")
     if read_meta(last).save_id != state["save_id"]:
         raise CheckpointError(f"{last} does not match {STATE} (different saves); the run cannot be resumed exactly")
+    expected = state.get("weights_sha256")  # recorded since 2026-12-07; older states have none
+    if expected is not None and hashlib.sha256(last.read_bytes()).hexdigest() != expected:
+        raise CheckpointError(f"{last}: its bytes changed since it was saved (the sha256 recorded in {STATE} differs); "
+                              f"{RESTORE}")  # fmt: skip
     return state, last
 
 

@@ -22,8 +22,8 @@ DEFAULT_EPOCHS = 3  # when neither ``epochs`` nor ``iterations`` is given
 # Options that may change when a run is resumed: they do not alter what is computed
 # (the length may grow; a different device or precision only changes rounding).
 RUNTIME_FIELDS = frozenset(
-    {"epochs", "iterations", "data_dir", "download", "device", "threads", "compile", "tensorboard", "progress",
-     "stop_after"}
+    {"epochs", "iterations", "data_dir", "download", "device", "precision", "threads", "compile", "tensorboard",
+     "progress", "stop_after"}
 )
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)([hms])")
@@ -65,12 +65,13 @@ class TrainConfig:
     options (``cli/train.py`` builds them from it).
     """
 
-    model: str = field(metadata=option("model name (see 'classicnets list')", "run"))
+    model: str = field(metadata=option("model name (see 'classicnets list'); not needed with --resume", "run"))
     dataset: str = field(metadata=option("mnist, fashion-mnist, cifar10, cifar100, digits or folder:PATH", "run"))
     out: str = field(metadata=option("run folder to create", "run"))
     recipe: str | None = field(default=None, metadata=option("a paper's training recipe; options you give override it", "run"))
     model_args: dict[str, Any] = field(default_factory=dict, metadata=option(
-        "keyword argument for the model builder, e.g. head=cifar (repeatable)", "data", metavar="KEY=VALUE"))
+        "keyword argument for the model builder, e.g. head=cifar (repeatable)", "data", metavar="KEY=VALUE",
+        flag="--model-arg"))
     input_size: int | None = field(default=None, metadata=option("input side instead of the model card's", "data", metavar="H"))
     # data
     data_dir: str | None = field(default=None, metadata=option("folder holding the datasets (default: the usual places)", "data"))

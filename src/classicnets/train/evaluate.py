@@ -115,8 +115,13 @@ def evaluate(
     device: str = "auto",
     precision: str = "auto",
     tta: str = "none",
+    subset: int | None = None,
+    subset_seed: int = 0,
 ) -> EvalResult:
     """Error of a trained run (folder, weights file, or ``load_run``'s result) on a dataset split.
+
+    ``subset``: only that many images of the split, chosen class-proportionally with ``subset_seed``
+    (the images a run trained with ``subset`` saw, when given its seed).
 
     ``dataset`` defaults to the run's own, loaded with the run's data options (so ``split="val"``
     is the run's validation split); images are fitted and normalised as in training. ``tta="flip"``
@@ -131,9 +136,10 @@ def evaluate(
     data = _run_data(meta, dataset, data_dir, download)
     prec = choose_precision(dev) if precision == "auto" else precision
     cfg = loaded.model.pretrained_cfg  # how the weights want their input: the run's own statistics
+    images = getattr(data, split)
     result = evaluate_split(
         loaded.model.to(dev),
-        getattr(data, split),
+        images if subset is None else images.subset(subset, subset_seed),
         mean=cfg.mean,
         std=cfg.std,
         device=dev,

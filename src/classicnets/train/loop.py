@@ -26,7 +26,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..data import Augment, BatchLoader, load_dataset
-from ..errors import ConfigError, UserError
+from ..errors import CheckpointError, ConfigError, UserError
 from ..factory import create_model, model_info
 from . import distributed
 from .checkpoint import (
@@ -34,12 +34,13 @@ from .checkpoint import (
     CONFIG,
     FORMAT,
     LAST,
+    RESTORE,
     STATE,
     CheckpointMeta,
     atomic_write,
     load_training_state,
     load_weights,
-    read_state,
+    read_run_state,
     save_last,
     save_weights,
 )
@@ -57,6 +58,7 @@ from .distributed import DistContext
 from .evaluate import SplitResult, evaluate_split, fit_data
 from .metrics import MetricsLog, ProgressBar, Record, Window
 from .schedules import LRController
+from .signals import GracefulStop, StopNow
 
 METRICS = "metrics.jsonl"
 SEGMENTS = "segments.json"  # each process that trained the run: CPU or GPU, precision, steps, training time
@@ -81,7 +83,8 @@ class TrainResult:
     test_error: float | None
     wall_time: float
     total_steps: int = 0  # the schedule's length
-    stopped: bool = False  # True: the segment limit (``stop_after``) ended this process early; resume continues
+    stopped: bool = False  # True: this process ended early (the segment limit, or a signal); resume continues
+    signal: int | None = None  # the signal (SIGTERM, SIGINT) that stopped it, if one did
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -105,7 +108,7 @@ def resume(run_dir: str | Path, **changes: Any) -> TrainResult:
     """
     run_dir = Path(run_dir)
     changes.setdefault("stop_after", None)
-    saved = TrainConfig.from_dict(read_state(run_dir / STATE)["config"])
+    saved = TrainConfig.from_dict(read_run_state(run_dir)["config"])
     return _run(replace(saved.with_runtime(**changes), out=str(run_dir)).validate(), resume_dir=run_dir)
 
 
@@ -201,6 +204,8 @@ class _Training:
         self.wall_before = 0.0  # seconds of the run before this process (resume)
         self.lr_used = self.schedule.lr(0)
         self.segments: list[dict[str, Any]] = []  # one per process that trained the run: where, and how long
+        self.pending_window: dict[str, Any] | None = None  # the unlogged steps of a stop between logging points
+        self.saved_step = 0
         if resume_dir is not None:
             self._restore(resume_dir)
         self.segments.append({
@@ -278,6 +283,9 @@ class _Training:
         distributed.barrier(self.ctx)
         if not self.ctx.is_main:
             state, weights = load_training_state(run_dir)
+        if state["step"] and not (run_dir / METRICS).is_file():
+            raise CheckpointError(f"{run_dir / METRICS} is missing (the run's log up to step {state['step']:,}): resuming "
+                                  f"without it would leave a gap in the log; {RESTORE}")  # fmt: skip
         if state["world_size"] != self.ctx.world_size:
             raise ConfigError(f"{run_dir} was trained with {state['world_size']} process(es); resume it with as many")
         if state["threads"] != torch.get_num_threads():
@@ -295,6 +303,8 @@ class _Training:
             torch.cuda.set_rng_state(rng["cuda"], self.ctx.device)
         self.step, self.best_val, self.best_step = state["step"], state["best_val_error"], state["best_step"]
         self.wall_before = state["wall_time"]
+        self.pending_window = state.get("window")
+        self.lr_used = state.get("lr_used", self.lr_used)
         self.segments = list(state.get("segments") or [
             {"cpu": "not recorded", "from_step": 0, "to_step": self.step, "train_wall_s": self.wall_before}
         ])  # fmt: skip
@@ -304,7 +314,10 @@ class _Training:
             )
 
     def run(self) -> TrainResult:
-        """Train from the current step to the end, logging and saving at every logging point."""
+        """Train from the current step to the end, logging and saving at every logging point.
+
+        SIGTERM or SIGINT (``signals.GracefulStop``) saves a checkpoint at the step the run is on and
+        returns early; so does the segment limit (``stop_after``), at its first logging point."""
         config, ctx = self.config, self.ctx
         log = MetricsLog(self.out / METRICS, config.tensorboard) if ctx.is_main else None
         if log is not None:
@@ -317,35 +330,53 @@ class _Training:
         if ctx.is_main:
             print(self._settings_line(), flush=True)
         self.started = time.perf_counter()
-        window, record, stopped = Window(), None, False
+        window, self.record = Window(), None
+        if self.pending_window is not None:  # a stop between logging points saved its window's sums
+            window.restore(self.pending_window, ctx.device, keep_sums=ctx.is_main)
+        self.saved_step = self.step
+        stopped: bool = False
+        signum: int | None = None
         self.train_model.train()
+        # In DDP every rank must stop at the same step: the ranks agree on the flag, and a signal
+        # never ends one rank on its own (StopNow) while the others wait in a collective.
+        single = ctx.world_size == 1
         try:
-            with ProgressBar(self.total_steps, self.step, config.progress and ctx.is_main) as bar:
-                while self.step < self.total_steps:
+            with GracefulStop(lambda: not single or self.step > self.saved_step, announce=ctx.is_main) as stop, \
+                    ProgressBar(self.total_steps, self.step, config.progress and ctx.is_main) as bar:  # fmt: skip
+                if self.pending_window is not None and self._log_due(self.step):
+                    stopped = self._logging_point(window, log, bar, stop)  # the one a stop cut short
+                while self.step < self.total_steps and not stopped:
                     epoch, start = divmod(self.step, self.steps_per_epoch)
                     for x, y in self.loader.epoch(epoch, start):
                         self._step(x, y, window)
                         bar.advance(1, window.rate())
-                        epoch_end = self.step % self.steps_per_epoch == 0
-                        every = config.eval_every is not None and self.step % config.eval_every == 0
-                        if (epoch_end and config.log_epochs) or every or self.step == self.total_steps:
-                            record = self._log_point(window, epoch_end, log)
-                            if log is not None:
-                                bar.print(record)
-                            window.reset()
-                            stopped = self.step < self.total_steps and self._past_segment_limit()
+                        if self._log_due(self.step):
+                            stopped = self._logging_point(window, log, bar, stop)
+                        if not stopped and self.step < self.total_steps and self._signalled(stop):
+                            signum = stop.requested or self._agreed_signal
+                            if self.step > self.saved_step:
+                                self._save_now(window)
+                            stopped = True
                         if self.step >= self.total_steps or stopped:
                             break
-                    if stopped:
-                        break
+        except StopNow as e:  # nothing trained since the last save, or a logging point's evaluation cut short
+            if self.step > self.saved_step:
+                self._save_now(window)  # its window unlogged: the resumed run logs this step first
+            stopped = self.saved_step < self.total_steps  # a signal just after the last save: the run is done
+            signum = e.signum if stopped else None
         finally:
             if log is not None:
                 log.close()
-        assert record is not None  # the loop ran at least one step: _restore refuses finished runs
+        record = self.record
+        epochs = self.saved_step / self.steps_per_epoch
+        if record is None:  # stopped before this process reached a logging point
+            nan = float("nan")
+            return TrainResult(self.out, self.saved_step, epochs, nan, nan, None, self.best_val, self.best_step, None,
+                               self.wall_before, self.total_steps, True, signum)  # fmt: skip
         return TrainResult(
             self.out,
-            self.step,
-            record.epoch,
+            self.saved_step,
+            epochs,
             record.train_loss,
             record.train_error,
             record.val_error,
@@ -355,7 +386,26 @@ class _Training:
             record.wall_time,
             self.total_steps,
             stopped,
+            signum,
         )
+
+    def _log_due(self, step: int) -> bool:
+        """Whether ``step`` is a logging point: every ``eval_every`` steps, each epoch's end (unless
+        ``log_epochs`` is off), and the last step."""
+        config = self.config
+        epoch_end = step % self.steps_per_epoch == 0
+        every = config.eval_every is not None and step % config.eval_every == 0
+        return (epoch_end and config.log_epochs) or every or step == self.total_steps
+
+    def _logging_point(self, window: Window, log: MetricsLog | None, bar: ProgressBar, stop: GracefulStop) -> bool:
+        """Evaluate, log and save at this step; whether the segment limit now ends the process. A
+        stop signal during the evaluations cuts them short (``StopNow``), except at the last step."""
+        self.record = self._log_point(window, self.step % self.steps_per_epoch == 0, log, stop)
+        self.saved_step = self.step
+        if log is not None:
+            bar.print(self.record)
+        window.reset()
+        return self.step < self.total_steps and self._past_segment_limit()
 
     def _settings_line(self) -> str:
         """The choices this machine made, in one line: where, in which precision, and how."""
@@ -374,6 +424,24 @@ class _Training:
             return False
         past = self.ctx.is_main and time.perf_counter() - self.process_started >= limit
         return bool(distributed.all_reduce_sum(torch.tensor([float(past)], device=self.ctx.device), self.ctx).item())
+
+    SIGNAL_POLL_STEPS = 10  # in DDP the ranks agree on a stop signal every this many steps (one collective)
+
+    def _signalled(self, stop: GracefulStop) -> bool:
+        """Whether a stop signal asks this run to end now. One process reads its own flag after every
+        step; DDP ranks add theirs up every ``SIGNAL_POLL_STEPS`` steps, so they all stop together."""
+        if self.ctx.world_size == 1:
+            return stop.requested is not None
+        if self.step % self.SIGNAL_POLL_STEPS:
+            return False
+        mine = float(stop.requested or 0)
+        found = distributed.all_reduce_sum(torch.tensor([mine, float(mine > 0)], device=self.ctx.device), self.ctx).tolist()
+        if found[1] == 0:
+            return False
+        self._agreed_signal = int(found[0] / found[1])  # the signal some rank received (they all get the same)
+        return True
+
+    _agreed_signal: int | None = None
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, window: Window) -> None:
         """One optimizer step. Nothing is read back to the host here (``Window`` keeps the loss and
@@ -421,7 +489,7 @@ class _Training:
             ctx=self.ctx,
         )
 
-    def _log_point(self, window: Window, epoch_end: bool, log: MetricsLog | None) -> Record:
+    def _log_point(self, window: Window, epoch_end: bool, log: MetricsLog | None, stop: GracefulStop) -> Record:
         """Check the window's losses, evaluate, log, and save ``last`` (and ``best`` if validation
         improved). A non-finite loss since the last logging point stops the run before anything is
         saved from it."""
@@ -435,15 +503,18 @@ class _Training:
             (sum(r[0] for r in per_step), sum(r[1] for r in per_step)), window.images
         )
         last = self.step >= self.total_steps
-        val = self._evaluate("val")
-        val_error = val.error if val is not None else None
+        # Nothing here changes the run's state, so a stop signal may cut the evaluations short (one
+        # process; not the last logging point, which ends the run anyway).
+        with stop.abortable(self.ctx.world_size == 1 and not last):
+            val = self._evaluate("val")
+            val_error = val.error if val is not None else None
+            improved = val_error is not None and (self.best_val is None or val_error < self.best_val)
+            policy = self.config.test_eval
+            test = self._evaluate("test") if policy == "every" or last or (policy == "best" and improved) else None
         if epoch_end:
             self.schedule.observe_epoch(val_error)
-        improved = val_error is not None and (self.best_val is None or val_error < self.best_val)
         if improved:
             self.best_val, self.best_step = val_error, self.step
-        policy = self.config.test_eval
-        test = self._evaluate("test") if policy == "every" or last or (policy == "best" and improved) else None
         record = Record(
             step=self.step,
             epoch=self.step / self.steps_per_epoch,
@@ -473,6 +544,34 @@ class _Training:
                 raise UserError(f"cannot save step {self.step} in {self.out}: {reason}{self._kept()}") from None
         return record
 
+    def _save_now(self, window: Window) -> None:
+        """Save the last weights and the training state at the current step, between logging
+        points, without evaluating (a stop signal asked for it; it must be quick). The window's
+        per-step sums go into the state, so the resumed run's next logging point reports the same
+        averages as an uninterrupted run, and its metrics log has neither a gap nor an extra line."""
+        per_step = distributed.all_reduce_sum(window.per_step(), self.ctx)
+        bad = next((i for i, (loss_sum, _) in enumerate(per_step.tolist()) if not math.isfinite(loss_sum)), None)
+        if bad is not None:
+            step = self.step - len(per_step) + bad + 1
+            raise TrainingDiverged(self._divergence_message(step, f"the loss is {per_step[bad][0].item()}"))
+        if not torch.stack([torch.isfinite(p).all() for p in self.model.parameters()]).all():
+            raise TrainingDiverged(self._divergence_message(self.step, "the weights are not finite"))
+        rng = self._rng_states()
+        wall = self.wall_before + time.perf_counter() - self.started
+        self.segments[-1].update(to_step=self.step, train_wall_s=wall - self.wall_before)
+        if self.ctx.is_main:
+            meta = self.meta.with_step(self.step, self.step / self.steps_per_epoch, None)
+            state = {**self._state(rng, wall), "window": window.state(per_step)}
+            try:
+                (self.out / METRICS).touch()  # the log may have no record yet; a resume checks that it exists
+                atomic_write(self.out / SEGMENTS, (json.dumps(self.segments, indent=1) + "\n").encode())
+                save_last(self.out, self.model, meta, state)
+            except OSError as e:
+                reason = e.strerror or str(e)
+                raise UserError(f"cannot save step {self.step} in {self.out}: {reason}{self._kept()}") from None
+        distributed.barrier(self.ctx)
+        self.saved_step = self.step
+
     def _rng_states(self) -> list[dict[str, torch.Tensor]]:
         """Every rank's torch RNG states (CPU, and CUDA on a GPU), gathered in rank order."""
         states = {"cpu": torch.get_rng_state()}
@@ -496,4 +595,5 @@ class _Training:
             "world_size": self.ctx.world_size,
             "threads": torch.get_num_threads(),
             "segments": self.segments,
+            "lr_used": self.lr_used,  # the rate of the last step: a logging point a stop cut short reports it
         }

@@ -80,6 +80,21 @@ class Window:
         self.steps.append(torch.stack([loss_sum.detach().float(), wrong.detach().float()]))
         self.images += images
 
+    def state(self, per_step: torch.Tensor) -> dict[str, Any]:
+        """What a checkpoint between logging points keeps of the window (``per_step``: its steps,
+        summed over the processes): tensors and plain numbers only."""
+        return {"per_step": per_step.detach().float().cpu(), "images": self.images,
+                "seconds": time.perf_counter() - self.started}  # fmt: skip
+
+    def restore(self, state: dict[str, Any], device: torch.device, keep_sums: bool = True) -> None:
+        """Continue the window a checkpoint between logging points saved. ``keep_sums`` off (DDP
+        ranks other than 0) restores zeros of the same shape: the sums were saved already added up
+        over the processes, and the next logging point adds them up again."""
+        rows = state["per_step"].to(device)
+        self.steps = list(rows if keep_sums else torch.zeros_like(rows))
+        self.images = int(state["images"])
+        self.started = time.perf_counter() - float(state["seconds"])
+
     def per_step(self) -> torch.Tensor:
         """The window's steps as a ``steps x 2`` tensor (loss sum, wrong) on the device."""
         return torch.stack(self.steps) if self.steps else torch.zeros(0, 2)
