@@ -8,10 +8,7 @@ typed override the recipe (``--recipe``) or, with ``--resume``, are checked agai
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import MISSING, fields
 from pathlib import Path
-from typing import Any, get_args, get_origin, get_type_hints
 
 from rich.console import Console
 from rich.table import Table
@@ -21,6 +18,8 @@ from ..train import RECIPES, evaluate, make_config, predict, resume, train
 from ..train.config import TrainConfig
 from ..train.distributed import is_main_process
 from ..train.evaluate import TTA, save_confusion_png
+from ..train.signals import signal_name
+from .options import add_config_options, given
 
 MAX_TABLE_CLASSES = 20  # larger confusion matrices go to the PNG only
 
@@ -48,80 +47,15 @@ def _register_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         argument_default=argparse.SUPPRESS,
     )
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR exactly where it stopped")
-    add_config_options(p)
+    add_config_options(p, TrainConfig, GROUPS, POSITIONAL, choices={"recipe": list(RECIPES)})
     p.set_defaults(func=_train)
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per ``TrainConfig`` field: the flag from its name, the type and default from the
-    field, the help (and any choices or metavar) from its metadata. Nothing is typed twice."""
-    hints = get_type_hints(TrainConfig)
-    groups = {key: parser.add_argument_group(title) for key, title in GROUPS.items()}
-    for f in fields(TrainConfig):
-        meta = dict(f.metadata)
-        help_text, group = meta.pop("help"), groups[meta.pop("group")]
-        if f.name in POSITIONAL:
-            group.add_argument(f.name, nargs="?", help=help_text + "; not needed with --resume")
-            continue
-        flag, kind = "--" + f.name.replace("_", "-"), hints[f.name]
-        if f.name == "model_args":
-            group.add_argument("--model-arg", dest=f.name, action="append", type=_key_value, help=help_text, **meta)
-        elif kind is bool or set(get_args(kind)) == {bool, type(None)}:  # None: the run decides
-            group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
-                               help=help_text + _shown_default(f.default), **meta)  # fmt: skip
-        elif get_origin(kind) is tuple:
-            group.add_argument(flag, dest=f.name, type=float, nargs="+", help=help_text, **meta)
-        else:
-            if f.name == "recipe":
-                meta["choices"] = list(RECIPES)
-            default = None if f.default is MISSING else f.default
-            group.add_argument(flag, dest=f.name, type=_parser_for(kind), help=help_text + _shown_default(default), **meta)
-
-
-def _shown_default(default: Any) -> str:
-    if default is None:
-        return ""
-    if isinstance(default, bool):
-        return f" (default: {'on' if default else 'off'})"
-    return f" (default {default:g})" if isinstance(default, float) else f" (default {default})"
-
-
-def _parser_for(kind: Any) -> Any:
-    """The argparse ``type`` of a field's annotation: its one concrete type, or a count-or-fraction."""
-    options = [t for t in get_args(kind) if t is not type(None)] or [kind]
-    if set(options) == {int, float}:
-        return _count_or_fraction
-    (single,) = options
-    return single
-
-
-def _count_or_fraction(text: str) -> int | float:
-    value = float(text)
-    return int(value) if value.is_integer() and "." not in text else value
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
 def _train(args: argparse.Namespace) -> int:
-    options = vars(args).copy()
-    for key in ("command", "func"):
-        options.pop(key, None)
-    if "model_args" in options:
-        options["model_args"] = dict(options["model_args"])
-    for key in ("milestones", "lr_factors"):
-        if key in options:
-            options[key] = tuple(options[key])
+    options = given(args, TrainConfig)
     model = options.pop("model", None)
-    if "resume" in options:
-        run_dir = options.pop("resume")
+    if hasattr(args, "resume"):
+        run_dir = args.resume
         out = options.pop("out", None)
         if out is not None and Path(out).resolve() != Path(run_dir).resolve():
             raise ConfigError(f"--out {out} is not the run folder being resumed ({run_dir}); drop --out or make them equal")
@@ -131,6 +65,11 @@ def _train(args: argparse.Namespace) -> int:
         if not (model and dataset and out):
             raise ConfigError("train needs MODEL, --dataset and --out (or --resume DIR)")
         result = train(make_config(model, dataset, out, **options))
+    if result.signal is not None:
+        if is_main_process():
+            print(stopped_by_signal_line(result.signal, result.steps, result.total_steps,
+                                         f"classicnets train --resume {result.out}"))  # fmt: skip
+        return 128 + result.signal
     if is_main_process() and result.stopped:
         limit = options.get("stop_after")
         print(
@@ -150,6 +89,14 @@ def _train(args: argparse.Namespace) -> int:
             f"run folder {result.out}"
         )
     return 0
+
+
+def stopped_by_signal_line(signum: int, step: int, total_steps: int, command: str) -> str:
+    """What a run stopped by SIGTERM or SIGINT prints: where it stopped and how to continue. Its exit
+    status is 128 + the signal's number (143, 130), as a process ended by that signal."""
+    if not step:
+        return f"stopped by {signal_name(signum)} before the first step: nothing to save; run the same command again"
+    return f"stopped by {signal_name(signum)} at step {step:,} of {total_steps:,}, its checkpoint saved. Continue with: {command}"
 
 
 def _register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
