@@ -1,19 +1,37 @@
-"""The case studies' claims as experiments: ResNet's degradation (Fig. 1 and 6), the identity
-argument for residual blocks, and LeNet-5's pooling and activation ablation."""
+"""The case studies' claims as experiments: ResNet's degradation (Fig. 1 and 6) on a budget and at
+full length, the identity argument for residual blocks, and LeNet-5's pooling and activation
+ablation. Every experiment that trains is a grid of runs (``grid.run_grid``)."""
 
-from .degradation import BUDGET_HELP, BUDGETS, DegradationConfig, Stopped, run_degradation, trend, verdict
+from .degradation import (
+    BUDGET_HELP,
+    BUDGETS,
+    DegradationConfig,
+    Stopped,
+    run_degradation,
+    trend,
+    verdict,
+)
+from .full_length import TIME_HELP as FULL_LENGTH_TIME
+from .full_length import FullLengthConfig, run_full_length
+from .grid import Cell, GridStopped, run_grid
 from .identity import IdentityRow, run_identity
 from .lenet_ablation import VARIANTS, AblationConfig, run_lenet_ablation
 
 __all__ = [
     "BUDGETS",
     "BUDGET_HELP",
+    "FULL_LENGTH_TIME",
     "VARIANTS",
     "AblationConfig",
+    "Cell",
     "DegradationConfig",
+    "FullLengthConfig",
+    "GridStopped",
     "IdentityRow",
     "Stopped",
     "run_degradation",
+    "run_full_length",
+    "run_grid",
     "run_identity",
     "run_lenet_ablation",
     "trend",

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import json
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..train import make_config, read_metrics, train
+from ..train import make_config, read_metrics
+from ..train.config import option
+from .grid import (
+    Cell,
+    GridStopped,
+    data_dir_option,
+    device_option,
+    progress_option,
+    run_grid,
+    seconds,
+    stop_after_option,
+    subset_option,
+)
 
 VARIANTS: dict[str, dict[str, str]] = {
     "avg pool + tanh": {"pooling": "avg", "activation": "tanh"},  # closest to 1998
@@ -27,42 +39,57 @@ VARIANTS: dict[str, dict[str, str]] = {
 
 @dataclass
 class AblationConfig:
-    out: str
-    dataset: str = "mnist"
-    seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 3
-    data_dir: str | None = None
-    subset: int | None = None
-    device: str = "auto"
-    progress: bool = True
+    """The ablation's options; ``classicnets experiment lenet-ablation``'s flags are generated from
+    these fields (``cli/options.py``)."""
+
+    out: str = field(default="runs/lenet-ablation", metadata=option("output folder", "run"))
+    dataset: str = field(default="mnist", metadata=option("dataset name", "data"))
+    seeds: tuple[int, ...] = field(default=(0, 1, 2), metadata=option("seeds: each variant trains once per seed", "plan"))
+    epochs: int = field(default=3, metadata=option("epochs of each run", "plan"))
+    data_dir: str | None = data_dir_option()
+    subset: int | None = subset_option()
+    device: str = device_option()
+    progress: bool = progress_option()
+    stop_after: float | None = stop_after_option()
+
+    def __post_init__(self) -> None:
+        self.stop_after = seconds(self.stop_after)  # from Python, "150m" as on the command line works too
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def run_lenet_ablation(cfg: AblationConfig, command: str = "") -> dict[str, Any]:
-    """Train each variant with each seed (a finished run is read back, not retrained) and write
-    ``results.json`` and ``report.md`` to ``cfg.out``."""
+def cells(cfg: AblationConfig) -> list[Cell]:
+    """Every variant with every seed, as a grid: the same recipe, the same fixed number of epochs."""
+    return [Cell(f"{args['pooling']}-{args['activation']}-seed{seed}", make_config(
+        "lenet5_modern", cfg.dataset, str(Path(cfg.out) / "runs" / f"{args['pooling']}-{args['activation']}-seed{seed}"),
+        model_args=args, epochs=cfg.epochs, seed=seed, data_dir=cfg.data_dir, subset=cfg.subset, device=cfg.device,
+        progress=cfg.progress,
+    )) for args in VARIANTS.values() for seed in cfg.seeds]  # fmt: skip
+
+
+def run_lenet_ablation(cfg: AblationConfig, command: str = "") -> dict[str, Any] | GridStopped:
+    """Train each variant with each seed (``grid.run_grid``: a finished run is read back, a cut one
+    resumed) and write ``results.json`` and ``report.md`` to ``cfg.out``. ``cfg.stop_after`` (seconds)
+    bounds this process; ``GridStopped`` then says where it stopped, and the same call continues."""
     if len(cfg.seeds) < 1:
         raise ConfigError("give at least one seed")
+    grid = cells(cfg)
+    stopped = run_grid(grid, stop_after_s=cfg.stop_after)
+    if stopped is not None:
+        return stopped
     out = Path(cfg.out)
     rows: dict[str, dict[str, Any]] = {}
     for variant, args in VARIANTS.items():
         test_errors, val_errors, times = [], [], []
-        for seed in cfg.seeds:
-            run = out / "runs" / f"{args['pooling']}-{args['activation']}-seed{seed}"
-            log = run / "metrics.jsonl"
-            if not (run / "result.json").exists():
-                r = train(make_config(
-                    "lenet5_modern", cfg.dataset, str(run), model_args=args, epochs=cfg.epochs, seed=seed,
-                    data_dir=cfg.data_dir, subset=cfg.subset, device=cfg.device, progress=cfg.progress,
-                ))  # fmt: skip
-                (run / "result.json").write_text(json.dumps({"test_error": r.test_error, "val_error": r.val_error}))
-            done = json.loads((run / "result.json").read_text())
-            test_errors.append(float(done["test_error"]))
-            val_errors.append(float(done["val_error"]))
-            times.append(float(read_metrics(log)[-1]["wall_time"]))
+        for cell in grid:
+            if cell.plan.model_args != args:
+                continue
+            last = read_metrics(cell.folder / "metrics.jsonl")[-1]  # the end of the fixed schedule
+            test_errors.append(float(last["test_error"]))
+            val_errors.append(float(last["val_error"]))
+            times.append(float(last["wall_time"]))
         m, s = mean_std(test_errors)
         rows[variant] = {
             **args, "test_error_mean": m, "test_error_std": s, "test_errors": test_errors,

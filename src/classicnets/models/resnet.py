@@ -453,12 +453,18 @@ def _cifar_card(depth: int, plain: bool) -> ModelInfo:
     )
 
 
+def cifar_blocks(depth: int) -> int:
+    """n, the blocks per stage of the 6n+2-layer CIFAR-10 network of ``depth`` layers (the one place
+    the rule lives); ``ValueError`` for a depth that is not 6n+2 with n >= 1."""
+    if (depth - 2) % 6 or depth < 8:
+        raise ValueError(f"a CIFAR ResNet has 6n+2 layers (20, 32, 44, 56, 110, ...), not {depth}")
+    return (depth - 2) // 6
+
+
 def cifar_resnet(depth: int, *, shortcut: Shortcut = "A", **kwargs: Any) -> ResNet:
     """The 6n+2-layer CIFAR-10 network (n = (depth - 2) / 6 blocks per stage; 16, 32, 64 filters).
     ``shortcut=None`` is its plain twin."""
-    if (depth - 2) % 6 or depth < 8:
-        raise ValueError(f"a CIFAR ResNet has 6n+2 layers (20, 32, 44, 56, 110, ...), not {depth}")
-    n = (depth - 2) // 6
+    n = cifar_blocks(depth)
     kwargs.setdefault("num_classes", 10)
     return ResNet(block=BasicBlock, layers=[n, n, n], widths=[16, 32, 64], stem="cifar", shortcut=shortcut, **kwargs)
 
