@@ -20,8 +20,13 @@ install: $(BIN)/.installed
 demo: $(BIN)/.installed
 	$(BIN)/classicnets demo $(if $(DEMO_DATA),--data-dir $(DEMO_DATA))
 
-test: $(BIN)/.installed
+# axe-core, for the explorer's accessibility tests (npm; without it those tests skip, saying so)
+AXE := .axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	-command -v npm >/dev/null && npm install --prefix .axe --no-audit --no-fund --silent axe-core@4.14.1
+
+test: $(BIN)/.installed $(AXE)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) build runs .pytest_cache
+	rm -rf $(VENV) build runs .pytest_cache .axe

@@ -50,12 +50,20 @@ class Served:
         return self.log.read_text()
 
 
+@pytest.fixture(scope="session")
+def explorer_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache of the explorer's "why it works" measurements for the whole session: the first
+    server computes them, the others read them (and the user's own cache is left alone)."""
+    return tmp_path_factory.mktemp("explorer-cache")
+
+
 @pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+def serve(tmp_path: Path, explorer_cache: Path) -> Iterator[Callable[..., Served]]:
     """Start ``classicnets serve`` with the given arguments on a free port; stopped at the end."""
     started: list[Served] = []
 
     def start(*args: str) -> Served:
+        args = (*args, "--cache-dir", str(explorer_cache))
         port = free_port()
         log = tmp_path / f"serve-{port}.log"
         env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA, tiny_run
 
 from classicnets.data import load_dataset
-
-from conftest import SHARED_DATA, tiny_run
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -78,7 +77,7 @@ def test_every_page_loads_without_console_errors(page, shots: Path) -> None:
         page.wait_for_load_state("networkidle")
         assert page.errors == [], (view, page.errors)
     open_view(page, "models")
-    page.wait_for_selector("img.diagram")
+    page.wait_for_selector("#models img.diagram")  # (the walk's figures hold diagrams too, hidden now)
     page.screenshot(path=str(shots / "serve-models.png"), full_page=True)
 
 
@@ -185,7 +184,7 @@ def test_why_it_works_draws_the_api_measurements(page, shots: Path) -> None:
     assert page.locator("[data-testid=why-removals] rect[data-bar]").count() == 9
     # the sentences are written from the API's numbers, not static text
     median = sorted(b["ratio"] for b in ratios["blocks"])[4]
-    assert f"median ratio is {median:.2f}" in page.locator("[data-testid=why-ratios-text]").text_content()
+    assert f"its median {median:.2f}" in page.locator("[data-testid=why-ratios-text]").text_content()
     whole = f"{100 * removals['resnet']['accuracy']:.1f}%"
     assert whole in page.locator("[data-testid=why-removals-text]").text_content()
     assert "no trained plain network ships yet" in page.locator("[data-testid=plain-note]").text_content()
@@ -211,7 +210,6 @@ def test_the_lecture_walk_with_the_keyboard_only(page, shots: Path) -> None:
     page.wait_for_selector("[data-testid=walk-step][data-ready=lenet5]", timeout=60_000)
     api = {n: httpx.get(f"{page.url_base}/api/models/{n}", timeout=60).json()["summary"] for n in ("lenet5", "alexnet", "vgg16")}
     seen = {"lenet5": evidence(page)}
-    page.screenshot(path=str(shots / "serve-walk.png"), full_page=True)
     for step in WALK[1:]:
         page.keyboard.press("ArrowRight")
         page.wait_for_selector(f"[data-testid=walk-step][data-ready={step}]", timeout=120_000)
@@ -226,11 +224,49 @@ def test_the_lecture_walk_with_the_keyboard_only(page, shots: Path) -> None:
     assert "kernel sizes of the 13 convolutions: 3;" in seen["vgg16"] and "[CONV 64] x 2, pool, [CONV 128] x 2" in seen["vgg16"]
     assert "hold 89.4% of them" in seen["vgg16"]
     assert "max |a[l+2] - a[l]| = 0" in seen["block"] and "lost" in seen["block"]
-    assert "plain56" in seen["why"]
+    assert "plain-56" in seen["why"] and "median" in seen["why"]  # the why step's words come with its numbers
     page.keyboard.press("ArrowLeft")
     page.wait_for_selector("[data-testid=walk-step][data-ready=degradation]", timeout=60_000)
     page.goto(f"{page.url_base}/#walk/vgg16")  # a step's own address, as linked from a slide
     page.wait_for_selector("[data-testid=walk-step][data-ready=vgg16]", timeout=60_000)
+    assert page.errors == []
+
+
+def test_the_walk_in_presentation_mode_by_keyboard_with_a_figure_per_step(page, shots: Path) -> None:
+    """P turns on presentation mode (no header, large type); each step draws its figure from the API
+    (the models' diagrams, the depth chart, the gradients); a figure enlarges and closes by keyboard;
+    Escape leaves presentation mode."""
+    open_view(page, "walk")
+    page.wait_for_selector("[data-testid=walk-step][data-ready=lenet5]", timeout=60_000)
+    page.keyboard.press("p")
+    assert page.evaluate("document.body.classList.contains('present')") and not page.locator("header").is_visible()
+    for i, step in enumerate(WALK):
+        if i:
+            page.keyboard.press("ArrowRight")
+            page.wait_for_selector(f"[data-testid=walk-step][data-ready={step}]", timeout=120_000)
+        page.wait_for_selector("[data-testid=walk-figure] figure.enlargeable", timeout=120_000)
+        figure = page.locator("[data-testid=walk-figure] figure")
+        if step in ("lenet5", "alexnet", "vgg16"):
+            assert f"/api/models/{step}/diagram.svg" in figure.locator("img.diagram").get_attribute("src")
+            if step == "vgg16":  # and where its parameters are: 16 weight layers in each share chart
+                assert figure.locator("[data-testid=where-chart] rect[data-bar]").count() == 2 * 16
+        elif step == "block":  # the block's terms with W = b = 0: a[l+2] is a[l]
+            assert figure.locator(".term table.numbers").count() >= 3
+        else:
+            assert figure.locator("svg.chart path[data-series]").count() >= 2
+            assert figure.locator("svg.chart").get_attribute("aria-label")  # the numbers in words
+        if step == "degradation":
+            said = evidence(page)
+            assert "of the paper's 64,000 iterations per network" in said and "The paper (Table 6)" in said
+            page.screenshot(path=str(shots / "serve-walk.png"), full_page=False)
+    page.focus("[data-testid=walk-figure] [data-testid=enlarge]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("dialog#enlarged[open] #enlarged-body svg.chart")
+    page.keyboard.press("Escape")  # closes the figure, not presentation mode
+    page.wait_for_function("!document.querySelector('dialog#enlarged').open")
+    assert page.evaluate("document.body.classList.contains('present')")
+    page.keyboard.press("Escape")
+    assert not page.evaluate("document.body.classList.contains('present')") and page.locator("header").is_visible()
     assert page.errors == []
 
 
@@ -246,5 +282,153 @@ def test_a_phone_width_layout_scrolls_only_vertically(browser, serve) -> None:
             assert wide <= 1, (view, wide)
             if view == "draw":  # the drawing pad fits the screen (and takes touch: pointer events)
                 assert pg.locator("#pad").bounding_box()["width"] <= 390
+    finally:
+        context.close()
+
+
+# ---- links, outages, the keyboard and touch ---------------------------------------------------
+
+
+def test_every_linkable_state_has_its_address_and_an_unknown_one_says_so(page) -> None:
+    page.goto(f"{page.url_base}/#models/vgg16")
+    page.locator("[data-testid=model-vgg16] [data-testid=params]").wait_for(timeout=60_000)
+    assert page.locator("[data-testid=model-lenet5]").count() == 0
+    page.goto(f"{page.url_base}/#models/vgg16,resnet50")
+    page.locator("[data-testid=model-resnet50]").wait_for(timeout=60_000)
+    assert page.locator("[data-testid=model-vgg16]").count() == 1
+    page.select_option("[data-testid=model-picker]", "alexnet")  # a pick changes the address, to link it
+    page.wait_for_function("location.hash === '#models/alexnet,resnet50'")
+    page.goto(f"{page.url_base}/#models/nonsense")
+    page.wait_for_function("document.querySelector('[data-testid=models-note]').textContent.includes('No model called')")
+    assert '"nonsense"' in page.locator("[data-testid=models-note]").text_content()
+    page.goto(f"{page.url_base}/#walk/nonsense")
+    page.wait_for_selector("[data-testid=walk-step][data-ready=lenet5]", timeout=60_000)
+    assert 'There is no step "nonsense"; here is step 1.' in page.locator("[data-testid=walk-note]").text_content()
+    page.goto(f"{page.url_base}/#nowhere")
+    page.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('There is no page')")
+    assert page.errors == []
+
+
+def test_the_server_stopped_and_started_again_while_the_page_stays_open(browser, serve, tmp_path: Path) -> None:
+    """Every request the page makes while the server is away says so in its own panel and is
+    retried; after a restart on the same address the page recovers without a reload."""
+    import subprocess
+    import sys
+
+    served = serve("--data-dir", str(SHARED_DATA))
+    port = served.url.rsplit(":", 1)[1]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    restarted = None
+    try:
+        pg.goto(f"{served.url}/#models")
+        pg.locator("[data-testid=model-lenet5]").wait_for(timeout=60_000)
+        served.process.terminate()
+        served.process.wait(10)
+        pg.select_option("[data-testid=model-picker]", "vgg16")
+        pg.wait_for_function("document.querySelector('#model-columns').textContent.includes('server not reachable: retrying')")
+        assert pg.locator("[data-testid=model-lenet5]").count() == 0  # never the old model under the new name
+        pg.evaluate("location.hash = '#block'")  # a view first opened during the outage
+        pg.wait_for_function("document.querySelector('[data-testid=status]').textContent.includes('server not reachable')"
+                             " || document.querySelector('#block-verdict').textContent.includes('server not reachable')")
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        restarted = subprocess.Popen([sys.executable, "-m", "classicnets", "serve", "--port", port, "--data-dir",
+                                      str(SHARED_DATA), "--cache-dir", str(tmp_path / "cache")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # fmt: skip
+        pg.locator("[data-testid=block-headline]").wait_for(timeout=60_000)  # recovered, no reload
+        pg.evaluate("location.hash = '#models/vgg16'")
+        pg.locator("[data-testid=model-vgg16] [data-testid=params]").wait_for(timeout=60_000)
+        assert "server not reachable" not in pg.locator("#model-columns").text_content()
+        assert pg.locator("[data-testid=status]").text_content().strip() == ""
+    finally:
+        context.close()
+        if restarted is not None:
+            restarted.terminate()
+            restarted.wait(10)
+
+
+def test_the_drawing_pad_takes_the_keyboard_and_a_tap(browser, serve) -> None:
+    served = serve("--data-dir", str(SHARED_DATA))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    pg = context.new_page()
+    try:
+        pg.goto(f"{served.url}/#draw")
+        pg.wait_for_selector("body[data-ready=draw]", timeout=60_000)
+        pad = pg.locator("#pad")
+        box = pad.bounding_box()
+        pg.touchscreen.tap(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+        ink = "(x, y) => document.querySelector('#pad').getContext('2d').getImageData(x, y, 1, 1).data[0]"
+        assert pg.evaluate(f"({ink})(70, 70)") == 255  # the tap left a dot where it landed
+        pg.click("#clear")
+        pad.focus()
+        pg.keyboard.press("Enter")  # pen down at the centre
+        for _ in range(6):
+            pg.keyboard.press("ArrowDown")
+        pg.keyboard.press("Enter")  # pen up: the networks read it
+        assert pg.evaluate(f"({ink})(140, 200)") == 255
+        pg.wait_for_function("document.querySelector('[data-testid=prediction-line]').textContent.includes('reads')",
+                             timeout=30_000)  # fmt: skip
+        assert "pen up" in pg.locator("#pad-note").text_content()
+    finally:
+        context.close()
+
+
+# ---- accessibility: axe-core on every page, at a desktop and a phone width ---------------------
+
+AXE = Path(__file__).resolve().parents[1] / ".axe" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, serve, width: int) -> None:
+    """axe-core (npm; ``make test`` installs it into .axe/) on each page once it is drawn."""
+    if not AXE.is_file():
+        pytest.skip(f"axe-core is not installed at {AXE} (make test installs it with npm)")
+    served = serve("--data-dir", str(SHARED_DATA))
+    phone = width < 600
+    context = browser.new_context(viewport={"width": width, "height": 844 if phone else 1000}, has_touch=phone, is_mobile=phone)
+    pg = context.new_page()
+    found = {}
+    try:
+        for view in VIEWS:
+            pg.goto(f"{served.url}/#{view}")
+            pg.wait_for_selector(f"body[data-ready={view}]", timeout=120_000)
+            pg.wait_for_load_state("networkidle")
+            pg.add_script_tag(path=str(AXE))
+            violations = pg.evaluate("""async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} node(s), e.g. ${v.nodes[0].target.join(" ")}`)""")
+            found[view] = violations
+    finally:
+        context.close()
+    assert found == {view: [] for view in VIEWS}, found
+
+
+def test_the_figure_at_full_length_from_a_runs_folder(browser, serve, tmp_path: Path) -> None:
+    """`experiment full-length` (tiny: 2 epochs of 256 digits) in a --runs folder: the page draws its
+    curves against epochs (train and test of the four networks) and the final training error
+    against depth, both measures, with the claim written from the numbers."""
+    import torch
+
+    from classicnets.experiments import FullLengthConfig, run_full_length
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        results = run_full_length(FullLengthConfig(out=str(tmp_path / "runs" / "full"), dataset="digits", subset=256,
+                                                   epochs=2, device="cpu", progress=False, compile=False))  # fmt: skip
+    finally:
+        torch.set_num_threads(before)
+    served = serve("--runs", str(tmp_path / "runs"), "--data-dir", str(SHARED_DATA))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    try:
+        pg.goto(f"{served.url}/#degradation")
+        pg.wait_for_selector("body[data-ready=degradation]", timeout=60_000)
+        pg.select_option("[data-testid=result-picker]", "run:0/full")
+        pg.wait_for_selector("[data-testid=curve-chart] path[data-series='ResNet-56 test']", state="attached",
+                             timeout=30_000)  # (attached: a flat curve has no height to be "visible")
+        assert pg.locator("[data-testid=curve-chart] path[data-series]").count() == 8
+        assert pg.locator("[data-testid=depth-chart] path[data-series]").count() == 4
+        assert results["claim"] in pg.locator("[data-testid=verdict-text]").text_content()
     finally:
         context.close()

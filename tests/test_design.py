@@ -18,7 +18,6 @@ DEFERRED = {
     ("cli/inspect.py", "inspect.draw"): "matplotlib",
     ("cli/inspect.py", "inspect.shapes"): "matplotlib",
     ("cli/serve.py", "serve"): "matplotlib and the web stack (starlette, uvicorn)",
-    ("cli/experiments.py", "serve.why"): "the web stack (starlette), which the serve package loads",
 }
 
 # What each layer may import from classicnets (its own package always). A layer not listed may
@@ -33,7 +32,7 @@ ALLOWED = {
     "factory": {"errors", "registry", "models", "weights"},
     "inspect": {"errors", "registry", "models", "factory"},
     "train": {"errors", "registry", "safeload", "models", "weights", "factory", "data"},
-    "experiments": {"errors", "models", "data", "train"},
+    "experiments": {"errors", "registry", "models", "weights", "factory", "data", "train"},
     "serve": {"errors", "safeload", "models", "factory", "weights", "inspect", "data", "train", "experiments"},
 }
 
@@ -103,3 +102,28 @@ def test_state_carried_between_sittings_is_not_ignored_by_git(path):
         pytest.skip("not a git checkout")
     proc = subprocess.run(["git", "check-ignore", "-q", "--no-index", path], cwd=repo, check=False)
     assert proc.returncode == 1, f"{path} is ignored by git: it would not be committed"
+
+
+STATIC = PACKAGE / "serve" / "static"
+
+
+def test_the_explorers_modules_point_one_way() -> None:
+    """The explorer's ES modules: dom.js imports nothing, charts.js only dom.js, each page only the
+    shared helpers and other pages, main.js the pages; nothing imports main.js. One module per page
+    of index.html."""
+    import re
+
+    js = STATIC / "js"
+    imports = {}
+    for path in sorted(js.rglob("*.js")):
+        rel = path.relative_to(js).as_posix()
+        found = re.findall(r'^import \{[^}]*\} from "([^"]+)";', path.read_text(), flags=re.M)
+        imports[rel] = {(path.parent / f).resolve().relative_to(js.resolve()).as_posix() for f in found}
+    assert imports["dom.js"] == set() and imports["charts.js"] == {"dom.js"}
+    pages = {p for p in imports if p.startswith("pages/")}
+    for page in pages:
+        assert imports[page] <= {"dom.js", "charts.js"} | pages, page
+    assert imports["main.js"] <= {"dom.js"} | pages and not any("main.js" in v for v in imports.values())
+    views = set(re.findall(r'<section id="(\w+)" class="view"', (STATIC / "index.html").read_text()))
+    assert {p.removeprefix("pages/").removesuffix(".js") for p in pages} == views
+    assert '<script type="module" src="/static/js/main.js">' in (STATIC / "index.html").read_text()

@@ -49,7 +49,7 @@ def test_wheel_holds_the_shipped_weights_and_data_files(installed):
     shipped = {p.name for p in (ROOT / "src" / "classicnets" / "weights").iterdir() if p.suffix in (".safetensors", ".json")}
     assert shipped and {f"classicnets/weights/{n}" for n in shipped} <= names
     static = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src" / "classicnets").rglob("*")
-              if p.is_file() and p.suffix in (".html", ".js", ".css", ".svg")}  # fmt: skip
+              if p.is_file() and p.suffix in (".html", ".js", ".css", ".svg", ".json")}  # fmt: skip
     assert static <= names
 
 

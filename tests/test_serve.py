@@ -8,23 +8,24 @@ import io
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import warnings
+import zlib
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import numpy as np
 import pytest
+from conftest import REPO, SHARED_DATA, free_port, tiny_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
 from classicnets.serve import create_app
 from classicnets.serve.digits import mnist_like
-
-from conftest import REPO, SHARED_DATA, free_port, tiny_run
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about its test client's HTTP library
@@ -162,7 +163,7 @@ def test_why_ratios_come_from_the_shipped_weights(client: TestClient) -> None:
 
     import classicnets as cn
     from classicnets.experiments import why
-    from classicnets.serve.why import RATIO_IMAGES, WhyLab
+    from classicnets.experiments.why import RATIO_IMAGES, WhyLab
 
     need_cifar()
     body = client.get("/api/why/ratios").json()
@@ -206,6 +207,15 @@ def test_a_removed_block_passes_its_shortcut_on() -> None:
 
 # ---- bad input: 4xx and one line, and the server keeps serving ----------------------------------
 
+def png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width`` x ``height`` pixels (its pixel data is far too short)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
 BAD = [
     ("get", "/api/models/resnet21", {}, 404, "unknown model 'resnet21'; did you mean resnet32, resnet20, resnet18?"),
     ("post", "/api/digit", {"content": b"this is not an image"}, 422, "the body is not an image"),
@@ -214,6 +224,9 @@ BAD = [
     ("post", "/api/digit", {"content": png(np.zeros((50, 50), dtype=np.uint8))}, 422, "the drawing is blank"),
     ("post", "/api/block", {"content": b"{not json"}, 400, "the body is not JSON"),
     ("post", "/api/block", {"content": b"[1, 2]"}, 400, "must be a JSON object"),
+    ("post", "/api/block", {"content": b"[" * 4_000 + b"]" * 4_000}, 400, "the body is nested too deeply"),
+    ("post", "/api/digit", {"content": png_claiming(20_000, 20_000)}, 422, "the image is too large to decode"),
+    ("post", "/api/digit", {"content": png_claiming(5_000, 300)}, 422, "the image is too large: 5,000 x 300 pixels"),
     ("post", "/api/block", {"json": {"shortcut": "D"}}, 400, "shortcut must be one of"),
     ("post", "/api/block", {"json": {"shortcut": "A", "zero_last": "yes"}}, 400, "true or false"),
     ("get", "/api/runs/curves?id=0/../..", {}, 403, "is not a folder inside the --runs folder"),
@@ -282,6 +295,26 @@ def test_fuzzing_the_running_server_gives_no_5xx_and_no_traceback(serve, run_roo
     assert len(seen) >= 250 and any(s >= 400 for *_, s in seen) and any(s == 200 for *_, s in seen)
     output = served.output()
     assert "Traceback" not in output and "Exception" not in output, output[-3000:]
+
+
+# ---- a classroom's load (benchmarks/serve_load.py, short) ------------------------------------------
+
+
+def test_a_short_classroom_load_has_no_failed_request(serve) -> None:
+    """4 clients for 4 s mixing the pages' real requests (the "why it works" figures aside: the
+    benchmark includes them), with 20 idle connections held open first: every request answered."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import serve_load
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    served = serve("--data-dir", str(SHARED_DATA))
+    assert serve_load.with_idle_connections(served.url, 20) < 10_000
+    found = serve_load.classroom(served.url, clients=4, seconds=4, why=False)
+    assert sum(len(v) for v in found.values()) >= 20 and len(found) >= 5
+    failed = {endpoint: sum(ms is None for ms in v) for endpoint, v in found.items()}
+    assert not any(failed.values()), failed
+    assert "Traceback" not in served.output()
 
 
 # ---- the command line ----------------------------------------------------------------------------

@@ -6,9 +6,12 @@ import argparse
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from ..serve import run_server  # here: the web stack and matplotlib load only for this command
+    from ..serve import (  # here: the web stack and matplotlib load only for this command
+        CACHE_DIR,
+        run_server,
+    )
 
-    run_server(args.host, args.port, runs=args.runs or [], data_dir=args.data_dir)
+    run_server(args.host, args.port, runs=args.runs or [], data_dir=args.data_dir, cache_dir=args.cache_dir or CACHE_DIR)
     return 0
 
 
@@ -23,5 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p.add_argument("--runs", nargs="+", metavar="DIR",
                    help="run or experiment folders to show on the degradation page (read-only; curves refresh live)")
-    p.add_argument("--data-dir", help="where to look for MNIST, for sample digits (default: the usual places)")
+    p.add_argument("--data-dir", help="where to look for MNIST (sample digits) and CIFAR-10 (why it works); default: "
+                   "the usual places")
+    p.add_argument("--cache-dir", help="where the 'why it works' measurements are kept between starts "
+                   "(default ~/.cache/classicnets/explorer)")
     p.set_defaults(func=cmd_serve)

@@ -10,6 +10,7 @@ import errno
 import ipaddress
 import socket
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -57,17 +58,23 @@ def open_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+CACHE_DIR = Path.home() / ".cache" / "classicnets" / "explorer"
+
+
 def run_server(host: str = "127.0.0.1", port: int = 8000, runs: list[str | Path] | None = None,
-               data_dir: str | None = None) -> None:  # fmt: skip
+               data_dir: str | None = None, cache_dir: str | Path | None = CACHE_DIR) -> None:  # fmt: skip
     """Serve the explorer until interrupted. Listens on localhost unless ``host`` says otherwise,
-    and then warns once that anyone on the network can reach it."""
-    app = create_app(runs, data_dir)
+    and then warns once that anyone on the network can reach it. The "why it works" measurements
+    start computing at once, in the background (read from ``cache_dir`` when an earlier start
+    computed them), so that the page finds them ready."""
+    app = create_app(runs, data_dir, cache_dir)
     sock = open_socket(host, port)
     if not is_local(host):
         warnings.warn(f"listening on {host}: anyone on the network who can reach this machine can use the explorer",
                       stacklevel=2)  # fmt: skip
     keep_freed_memory()
     torch.set_num_threads(1)  # the explorer's models are small; one thread answers fastest and shares the machine
+    threading.Thread(target=app.state.why.warm, name="why-warm-up", daemon=True).start()
     shown = f"[{host}]" if ":" in host else host
     print(f"classicnets explorer at http://{shown}:{sock.getsockname()[1]}/  (Ctrl+C to stop)", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")

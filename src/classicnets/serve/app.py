@@ -10,8 +10,8 @@ POST /api/digit                        an image (PNG, ...) in; both LeNet-5s' pr
 GET  /api/digit/sample                 a random test digit (MNIST on disk, else scikit-learn's)
 POST /api/block                        {"shortcut", "zero_last", "changes_shape"}: the block's terms
 GET  /api/why/gradients                plain and ResNet, 20 and 56 layers, at init: ||dL/dW|| per layer
-GET  /api/why/ratios                   the shipped ResNet-20: ||F(x)|| / ||shortcut(x)|| per block
-GET  /api/why/removals                 the shipped ResNet-20's accuracy with each block removed
+GET  /api/why/ratios                   the deepest shipped ResNet: ||F(x)|| / ||shortcut(x)|| per block
+GET  /api/why/removals                 the deepest shipped ResNet's and plain net's accuracy, each block removed
 GET  /api/published                    the published degradation results (docs/data)
 GET  /api/runs                         the run and experiment folders under --runs
 GET  /api/runs/curves?id=...           one of them: its curves (poll it to follow a running run)
@@ -23,11 +23,15 @@ answer 5xx or print a traceback (``tests/test_serve.py`` fuzzes it with hypothes
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -37,16 +41,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import DataError, UnknownNameError, UserError
+from ..experiments.why import WhyLab
 from ..safeload import one_line
 from .block import block_view
 from .curves import OutsideRuns, RunFolders, published
 from .digits import DigitLab
 from .inspection import catalogue, diagram_svg, model_page
-from .why import WhyLab
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_IMAGE_BYTES = 2_000_000  # a drawing is a few kB; anything above this is refused
 MAX_JSON_BYTES = 10_000
+LIGHT_WORKERS = max(1, (os.cpu_count() or 2) - 1)  # the light requests' share of the cores; the heavy get one
 
 log = logging.getLogger("classicnets.serve")
 
@@ -69,11 +74,26 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None) -> Starlette:
-    """The explorer for the run folders ``runs`` (read-only), finding MNIST in ``data_dir``."""
+def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None,
+               cache_dir: str | Path | None = None) -> Starlette:  # fmt: skip
+    """The explorer for the run folders ``runs`` (read-only), finding MNIST and CIFAR-10 in
+    ``data_dir``; the "why it works" measurements are kept in ``cache_dir`` between starts.
+
+    The models run in worker threads through two queues (``anyio`` capacity limiters), so that a
+    classroom cannot oversubscribe the cores: the light requests (a digit, the block, a model's
+    page the first time) run on all cores but one, the heavy measurements ("why it works", seconds
+    each) one at a time; an answer already computed (a model's page, a measurement) never waits in
+    either."""
     folders = RunFolders.of(list(runs or []))
     lab = DigitLab(data_dir)
-    why = WhyLab(data_dir)
+    why = WhyLab(data_dir, cache_dir)
+    limiters: dict[tuple[str, int], anyio.CapacityLimiter] = {}  # made on first use, in the event loop that uses it
+
+    async def compute(kind: str, fn: Any, *args: Any) -> Any:
+        key = (kind, id(asyncio.get_running_loop()))  # uvicorn runs one loop; a test client may run several
+        if key not in limiters:
+            limiters[key] = anyio.CapacityLimiter(LIGHT_WORKERS if kind == "light" else 1)
+        return await anyio.to_thread.run_sync(fn, *args, limiter=limiters[key])
 
     async def index(request: Request) -> Response:
         return FileResponse(STATIC / "index.html")
@@ -81,21 +101,27 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
     async def models(request: Request) -> Response:
         return JSONResponse(catalogue())
 
+    done: dict[tuple[str, str], Any] = {}  # the models' pages and diagrams already made: answered without queueing
+
+    async def once(kind: str, fn: Any, name: str) -> Any:
+        if (kind, name) not in done:
+            done[(kind, name)] = await compute("light", fn, name)
+        return done[(kind, name)]
+
     async def model(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(model_page, request.path_params["name"]))
+        return JSONResponse(await once("page", model_page, request.path_params["name"]))
 
     async def diagram(request: Request) -> Response:
-        svg = await run_in_threadpool(diagram_svg, request.path_params["name"])
-        return Response(svg, media_type="image/svg+xml")
+        return Response(await once("diagram", diagram_svg, request.path_params["name"]), media_type="image/svg+xml")
 
     async def digit(request: Request) -> Response:
         data = await _body(request, MAX_IMAGE_BYTES)
         if not data:
             return error(400, "the request has no image: send the drawing as the body (PNG)")
-        return JSONResponse(await run_in_threadpool(lab.classify, data))
+        return JSONResponse(await compute("light", lab.classify, data))
 
     async def sample(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(lab.sample))
+        return JSONResponse(await run_in_threadpool(lab.sample))  # a stored digit as a PNG: no model runs
 
     async def block(request: Request) -> Response:
         raw = await _body(request, MAX_JSON_BYTES)
@@ -103,22 +129,22 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
             params = json.loads(raw or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError):
             return error(400, "the body is not JSON: send {\"shortcut\": ..., \"zero_last\": ..., \"changes_shape\": ...}")
+        except RecursionError:
+            return error(400, "the body is nested too deeply: send one flat JSON object")
         if not isinstance(params, dict):
             return error(400, "the body must be a JSON object")
         shortcut = params.get("shortcut", "identity")
         flags = {k: params.get(k, False) for k in ("zero_last", "changes_shape")}
         if not isinstance(shortcut, str) or not all(isinstance(v, bool) for v in flags.values()):
             return error(400, "shortcut must be a string, zero_last and changes_shape true or false")
-        return JSONResponse(await run_in_threadpool(block_view, shortcut, flags["zero_last"], flags["changes_shape"]))
+        return JSONResponse(await compute("light", block_view, shortcut, flags["zero_last"], flags["changes_shape"]))
 
-    async def why_gradients(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(why.gradients))
-
-    async def why_ratios(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(why.ratios))
-
-    async def why_removals(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(why.removals))
+    async def why_measurement(request: Request) -> Response:
+        key = request.path_params["measurement"]
+        if key not in WhyLab.MEASUREMENTS:
+            return error(404, f"no measurement {key!r}; the measurements are {', '.join(WhyLab.MEASUREMENTS)}")
+        answer = why.ready(key)
+        return JSONResponse(answer if answer is not None else await compute("heavy", getattr(why, key)))
 
     async def published_results(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(published))
@@ -153,13 +179,13 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
         Route("/api/digit", digit, methods=["POST"]),
         Route("/api/digit/sample", sample),
         Route("/api/block", block, methods=["POST"]),
-        Route("/api/why/gradients", why_gradients),
-        Route("/api/why/ratios", why_ratios),
-        Route("/api/why/removals", why_removals),
+        Route("/api/why/{measurement}", why_measurement),
         Route("/api/published", published_results),
         Route("/api/runs", run_list),
         Route("/api/runs/curves", run_curves),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers: dict[Any, Any] = {UserError: user_error, HTTPException: http_error, Exception: unexpected}
-    return Starlette(routes=routes, exception_handlers=handlers)
+    app = Starlette(routes=routes, exception_handlers=handlers)
+    app.state.why = why  # run_server warms it up in the background
+    return app

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..experiments.degradation import curve_from_metrics, late_mean
 from ..train.metrics import read_metrics
 
 PUBLISHED = Path(__file__).resolve().parents[3] / "docs" / "data"
@@ -32,11 +33,13 @@ class OutsideRuns(UserError):
 
 
 def published() -> dict[str, Any]:
-    """The published degradation results by name (``degradation-quick``, ...), or {} when this is
-    not a source checkout."""
+    """The published results by name: the degradation experiments on a budget
+    (``degradation-quick``, ...) and at full length (``full-length``, the four networks trained to
+    the end of one recipe, when they have been); {} when this is not a source checkout."""
     if not PUBLISHED.is_dir():
         return {}
-    return {p.stem: _json(p) for p in sorted(PUBLISHED.glob("degradation-*.json"))}
+    files = [*sorted(PUBLISHED.glob("degradation-*.json")), *sorted(PUBLISHED.glob("full-length*.json"))]
+    return {p.stem: _json(p) for p in files}
 
 
 def _json(path: Path) -> Any:
@@ -114,11 +117,13 @@ class RunFolders:
         runs = _first_seed_runs(folder)
         if results.is_file() or runs:
             files = [results] if results.is_file() else []
+            records = {r.name: self._records(r / "metrics.jsonl") for r in runs if r.resolve().is_relative_to(folder)}
             return {
                 "kind": "experiment",
                 "id": run_id,
                 "results": _json(results) if results.is_file() else None,
-                "runs": {r.name: self._records(r / "metrics.jsonl") for r in runs if r.resolve().is_relative_to(folder)},
+                "runs": records,
+                "finals": _finals_so_far(records),
                 "mtime": max(f.stat().st_mtime for f in [*files, *(r / "metrics.jsonl" for r in runs)]),
             }
         raise OutsideRuns(f"{folder.name} holds no metrics.jsonl, results.json or runs/")
@@ -132,6 +137,17 @@ class RunFolders:
             raise UserError(f"{path} is not a text file") from None
         keep = ("step", "epoch", "train_error", "val_error", "test_error", "lr", "wall_time")
         return [{k: r.get(k) for k in keep} for r in records if isinstance(r, dict)]
+
+
+def _finals_so_far(records: dict[str, list[dict[str, Any]]]) -> dict[str, dict[str, float | None]]:
+    """Each run's final training error so far, as the experiment's report will measure it (the mean
+    over the last quarter of its iterations, ``experiments.degradation.late_mean``)."""
+    finals = {}
+    for name, recs in records.items():
+        numeric = [r for r in recs if isinstance(r.get("train_error"), int | float) and isinstance(r.get("step"), int | float)]
+        curve = curve_from_metrics(name, numeric)
+        finals[name] = {"train_error": late_mean(curve, curve.steps[-1]) if curve.steps else None}
+    return finals
 
 
 def _first_seed_runs(experiment: Path) -> list[Path]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import random
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -37,6 +38,27 @@ INK = 0.1  # a pixel is ink above this share of full white
 
 class BlankDrawing(DataError):
     """The image has no ink: nothing to classify."""
+
+
+MAX_SIDE = 4096  # a drawing is a few hundred pixels a side; larger images are refused before decoding
+
+
+def refuse_large_image(data: bytes) -> None:
+    """One line (``DataError``) for an image too large to decode, read from its header alone; an
+    unreadable body passes through, for the decoder to say what it is."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+    except Image.DecompressionBombError as e:  # PIL's own limit: far beyond ours
+        raise DataError(f"the image is too large to decode ({' '.join(str(e).split())}); send a drawing of at most "
+                        f"{MAX_SIDE:,} x {MAX_SIDE:,} pixels") from None  # fmt: skip
+    except Exception:  # noqa: BLE001 - not an image: the decoder says so
+        return
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise DataError(f"the image is too large: {width:,} x {height:,} pixels; send a drawing of at most "
+                        f"{MAX_SIDE:,} x {MAX_SIDE:,} pixels")  # fmt: skip
 
 
 def mnist_like(image: Image.Image) -> np.ndarray:
@@ -90,6 +112,7 @@ class DigitLab:
         """Both models on one drawing (PNG or any image PIL reads): the MNIST-like digit, and per
         model its input as it sees it, the probabilities, the feature maps and, for the 1998
         network, the RBF units' squared distances."""
+        refuse_large_image(data)
         try:
             image = open_image(io.BytesIO(data), 1)
         except DataError:

@@ -26,7 +26,8 @@ def catalogue() -> list[dict[str, Any]]:
     for name in list_models():
         info = model_info(name)
         out.append({"name": name, "family": info.family, "year": info.year, "depth": info.depth,
-                    "params": int(info.params.value), "input": fmt_shape(info.input_size)})  # fmt: skip
+                    "params": int(info.params.value), "input": fmt_shape(info.input_size),
+                    "paper_error": info.error.value if info.error else None})  # fmt: skip
     return out
 
 

@@ -1,0 +1,53 @@
+// Why it works: the gradients at initialisation, ||F(x)|| / ||shortcut(x)||, and removing a block.
+
+import { barChart, lineChart } from "../charts.js";
+import { $, api, el, fmtInt, fmtNum, fmtPct, inPanel } from "../dom.js";
+
+export const WHY_COLORS = { plain20: "#f4a582", plain56: "#b2182b", resnet20: "#92c5de", resnet56: "#2166ac" };
+
+// The sentences come with the numbers from the API (classicnets.experiments.why): written from them.
+function renderGradients(g) {
+  const names = Object.keys(g.models);
+  const series = names.map((n) => ({ name: n.replace("plain", "plain-").replace("resnet", "ResNet-"), color: WHY_COLORS[n] || "#777",
+    dash: n.startsWith("plain") ? "5 3" : "none", width: n.endsWith("56") ? 2.6 : 1.6,
+    points: g.models[n].slice(0, -1).map((r, i) => [i + 1, r.norm]) }));  // the convolutions; the classifier apart
+  $("#why-gradients").replaceChildren(lineChart({ series, xLabel: "convolution (1 = the first)",
+    yLabel: "||dL/dW||", log2: true, yFormat: (v) => (v >= 10 ? fmtInt(v) : v >= 0.1 ? v.toFixed(2) : v.toExponential(0)),
+    alt: `Gradient size at each convolution at initialisation, log scale: ${names.map((n) => { const c = g.models[n].slice(0, -1);
+      return `${n} from ${fmtNum(c[0].norm)} at the first to ${fmtNum(c[c.length - 1].norm)} at the last`; }).join("; ")}.` }));
+  const fc = names.map((n) => `${n} ${fmtNum(g.models[n][g.models[n].length - 1].norm)}`).join(", ");
+  $("#why-gradients-text").replaceChildren(...g.sentences.map((t) => el("p", { text: t })),
+    el("p", { class: "muted", text: `${g.images} test images, seed ${g.seed}, one forward and backward pass in training mode. ` +
+      `The classifier (fc) is left out of the chart, on another scale: ${fc}.` }));
+}
+
+function renderRatios(r) {
+  const bars = r.blocks.map((b) => ({ label: b.block, value: b.ratio, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
+  $("#why-ratios").replaceChildren(barChart({ bars, yLabel: "||F(x)|| / ||shortcut(x)||", yFormat: (v) => v.toFixed(1),
+    ref: { value: 1, label: "F(x) as large as x" }, labels: bars.length <= 12,
+    alt: `||F(x)|| / ||shortcut(x)|| of each block of ${r.model}: ${r.blocks.map((b) => `${b.block} ${b.ratio.toFixed(2)}`).join(", ")}.` }));
+  $("#why-ratios-text").replaceChildren(...r.sentences.map((t) => el("p", { text: t })),
+    el("p", { class: "muted", text: `Weights: ${r.weights}; ${r.images} test images; light bars: the blocks where the shape changes (option A).` }));
+}
+
+function renderRemovals(d) {
+  const res = d.resnet;
+  const bars = res.blocks.map((b) => ({ label: b.block, value: b.accuracy, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
+  $("#why-removals").replaceChildren(barChart({ bars, width: 760, yLabel: "accuracy", yMax: 1, yFormat: (v) => `${Math.round(100 * v)}%`,
+    ref: { value: res.accuracy, label: `whole network: ${fmtPct(res.accuracy)} of ${d.images} test images` }, labels: bars.length <= 12,
+    alt: `Accuracy of ${res.model} on ${d.images} test images with each block removed: ${res.blocks.map((b) => `${b.block} ${fmtPct(b.accuracy)}`).join(", ")}; whole network ${fmtPct(res.accuracy)}.` }));
+  $("#why-removals-text").replaceChildren(...d.sentences.map((t, i) => el("p", i && !d.plain ? { class: "note", "data-testid": "plain-note", text: t } : { text: t })),
+    el("p", { class: "muted", text: `Weights: ${res.weights}; ${d.images} test images.` }));
+}
+
+export async function initWhy() {
+  const panel = (id, what, render) => {
+    $(id).replaceChildren(el("p", { class: "muted computing", text: `computing ${what}...` }));
+    return inPanel(id, async () => render(await api(`/api/why/${id.split("-")[1]}`)));
+  };
+  await Promise.all([
+    panel("#why-gradients", "the gradients of four networks at initialisation (about 10 s the first time)", renderGradients),
+    panel("#why-ratios", "||F(x)|| / ||shortcut(x)|| for each block", renderRatios),
+    panel("#why-removals", "the accuracy with each block removed", renderRemovals),
+  ]);
+}
