@@ -256,8 +256,15 @@ def test_the_walk_in_presentation_mode_by_keyboard_with_a_figure_per_step(page, 
             assert figure.locator("svg.chart path[data-series]").count() >= 2
             assert figure.locator("svg.chart").get_attribute("aria-label")  # the numbers in words
         if step == "degradation":
+            import httpx
+
             said = evidence(page)
             assert "of the paper's 64,000 iterations per network" in said and "The paper (Table 6)" in said
+            # the words follow the experiment's own verdict for each family, never the other way round
+            trend = httpx.get(f"{page.url_base}/api/published", timeout=60).json()["degradation-sweep"]["trend"]
+            for family, line in zip(("Plain", "ResNet"), trend["sentences"], strict=True):
+                shown = next(x for x in said.split(" | ") if x.startswith(f"{family}, "))
+                assert ("NOT yet as the paper finds" in line) == ("not yet as the paper finds" in shown), (line, shown)
             page.screenshot(path=str(shots / "serve-walk.png"), full_page=False)
     page.focus("[data-testid=walk-figure] [data-testid=enlarge]")
     page.keyboard.press("Enter")

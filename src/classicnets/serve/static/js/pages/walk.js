@@ -100,10 +100,13 @@ const MEASURES = {
         const name = t.family === "plain" ? "Plain" : "ResNet";
         const path = t.errors.map((e) => `${(100 * e).toFixed(1)}%`).join(" → ");
         const words = t.steps.map((st) => st.word);
-        const how = words.every((w) => w === "rises") ? "rises at every step" : words.every((w) => w === "falls") ? "falls at every step"
-          : `${words.filter((w) => w === "rises").length} rise(s), ${words.filter((w) => w === "falls").length} fall(s), ${words.filter((w) => w === "tie").length} tie(s)`;
-        const paper = (t.family === "plain" ? how === "rises at every step" : !words.includes("rises")) ? "as the paper finds" : "not yet as the paper finds";
-        lines.push(`${name}, ${t.depths.join(", ")} layers: ${path} training error. It ${how}: ${paper}.`);
+        const count = (w, one, many) => { const n = words.filter((x) => x === w).length; return `${n} ${n === 1 ? one : many}`; };
+        const how = words.every((w) => w === "rises") ? "It rises at every step of depth" : words.every((w) => w === "falls")
+          ? "It falls at every step of depth" : `Step by step: ${count("rises", "rise", "rises")}, ${count("falls", "fall", "falls")}, ` +
+          `${count("tie", "tie", "ties")} (within the seed-to-seed spread)`;
+        // the paper's claim, as the experiment's report judges it: plain rises at every step, ResNet falls at every step
+        const paper = words.every((w) => w === (t.family === "plain" ? "rises" : "falls")) ? "as the paper finds" : "not yet as the paper finds";
+        lines.push(`${name}, ${t.depths.join(", ")} layers: ${path} training error. ${how}: ${paper}.`);
       }
       const table6 = list.filter((m) => /^resnet\d+$/.test(m.name) && m.paper_error !== null && r.depths.includes(m.depth));
       if (table6.length) lines.push(`The paper (Table 6), after all 64,000 iterations, test error: ${table6.map((m) => `ResNet-${m.depth} ${m.paper_error}%`).join(", ")}.`);
@@ -150,10 +153,10 @@ export async function showWalk(id) {
   delete box.dataset.ready;
   box.replaceChildren(...[el("h2", { text: `${i + 1}. ${step.title}` }),
     el("div", { class: "columns two" },
-      el("div", {}, el("h3", { text: "The lecture says" }), el("ul", {}, step.claims.map((c) => el("li", { text: c })))),
+      el("div", {}, el("h3", { text: "The lecture says" }), el("ul", {}, step.claims.map((c) => el("li", { text: c }))),
+        step.figure ? el("div", { class: "walk-figure", "data-testid": "walk-figure" }, el("p", { class: "muted", text: "drawing..." })) : null),
       el("div", {}, el("h3", { text: "The real model shows" }), el("ul", { "data-testid": "walk-evidence", class: "evidence" },
         el("li", { class: "muted", text: "measuring..." })))),
-    step.figure ? el("div", { class: "walk-figure", "data-testid": "walk-figure" }, el("p", { class: "muted", text: "drawing..." })) : null,
     step.more ? el("p", {}, el("a", { href: step.more, text: "explore it on its own page →" })) : null].filter(Boolean));
   if (step.figure) {
     inPanel("#walk-step [data-testid=walk-figure]", step.figure).then((fig) => {
