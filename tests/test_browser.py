@@ -387,7 +387,8 @@ AXE = Path(__file__).resolve().parents[1] / ".axe" / "node_modules" / "axe-core"
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, serve, width: int) -> None:
-    """axe-core (npm; ``make test`` installs it into .axe/) on each page once it is drawn."""
+    """axe-core (npm; ``make test`` installs it into .axe/) on each page once it is drawn: no serious
+    or critical violation, and headings in order (a moderate one the issue named)."""
     if not AXE.is_file():
         pytest.skip(f"axe-core is not installed at {AXE} (make test installs it with npm)")
     served = serve("--data-dir", str(SHARED_DATA))
@@ -402,7 +403,7 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, ser
             pg.wait_for_load_state("networkidle")
             pg.add_script_tag(path=str(AXE))
             violations = pg.evaluate("""async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
-                .filter((v) => v.impact === "serious" || v.impact === "critical")
+                .filter((v) => v.impact === "serious" || v.impact === "critical" || v.id === "heading-order")
                 .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} node(s), e.g. ${v.nodes[0].target.join(" ")}`)""")
             found[view] = violations
     finally:
@@ -437,5 +438,49 @@ def test_the_figure_at_full_length_from_a_runs_folder(browser, serve, tmp_path: 
         assert pg.locator("[data-testid=curve-chart] path[data-series]").count() == 8
         assert pg.locator("[data-testid=depth-chart] path[data-series]").count() == 4
         assert results["claim"] in pg.locator("[data-testid=verdict-text]").text_content()
+    finally:
+        context.close()
+
+
+# ---- train it live --------------------------------------------------------------------------------
+
+
+def test_live_training_is_estimated_started_streamed_and_cancelled(browser, serve, tmp_path: Path, shots: Path) -> None:
+    """On "Deeper is not better": the page says how long the pick takes on this machine before it
+    starts, the server trains it (MNIST here: a data folder holding only MNIST, as on a machine
+    without CIFAR-10), the curve streams into the page, and Cancel stops it."""
+    only_mnist = tmp_path / "data"
+    only_mnist.mkdir()
+    (only_mnist / "mnist").symlink_to(SHARED_DATA / "mnist", target_is_directory=True)
+    served = serve("--data-dir", str(only_mnist))
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(f"{served.url}/#degradation")
+        pg.wait_for_selector("body[data-ready=degradation]", timeout=60_000)
+        pg.wait_for_function("document.querySelector('[data-testid=live-intro]').textContent.includes('on MNIST (CIFAR-10 is not on disk here)')")
+        pg.select_option("[data-testid=live-a-depth]", "20")
+        pg.select_option("[data-testid=live-b-kind]", "")  # no second network
+        pg.fill("[data-testid=live-steps]", "400")
+        pg.locator("[data-testid=live-steps]").dispatch_event("change")
+        pg.wait_for_function("/^About .* plain-20 [^,]*\\.$/.test(document.querySelector('[data-testid=live-estimate] span')"
+                             "?.textContent || '')", timeout=120_000)  # fmt: skip
+        pg.click("[data-testid=live-start]")
+        pg.wait_for_selector("[data-testid=live-chart] path[data-series='plain-20']", state="attached", timeout=180_000)
+        pg.wait_for_function("(document.querySelector(\"[data-testid=live-chart] path[data-series='plain-20']\")"
+                             "?.getAttribute('d') || '').split('L').length >= 4", timeout=120_000)  # four points streamed
+        line = pg.locator("[data-testid=live-job]").text_content()
+        assert "plain-20: training, iteration" in line and "of 400" in line, line
+        assert pg.locator("[data-testid=live-command]").text_content().startswith(
+            "The same run from a terminal: classicnets train plain20 --dataset mnist --recipe resnet-cifar")
+        pg.locator("[data-testid=live-train]").screenshot(path=str(shots / "serve-live.png"))
+        pg.click("[data-testid=live-cancel]")
+        pg.wait_for_selector("[data-testid=live-job][data-status=cancelled]", timeout=60_000)
+        assert pg.locator("[data-testid=live-cancel]").is_disabled()
+        pg.locator("[data-testid=live-chart] summary").click()  # the numbers, reachable without a pointer too
+        assert pg.locator("[data-testid=live-chart] table.chart-values tbody tr").count() >= 1
+        assert errors == []
     finally:
         context.close()

@@ -64,7 +64,7 @@ def test_a_grid_cut_in_its_second_cell_trains_each_cell_once(tmp_path: Path, mon
     with monkeypatch.context() as m:
         m.setattr(loop._Training, "_past_segment_limit", past_limit_at_the_11th_check)
         stopped = run_grid(cells, stop_after_s=3600, keep="metrics")
-    assert stopped == GridStopped("second", "lenet5_modern", 1, 4, 8, ["first"], None)
+    assert stopped == GridStopped("second", "lenet5_modern", 1, 4, 8, ["first"], None, 3600)
     assert not (tmp_path / "first" / "last.safetensors").exists()  # keep="metrics": the finished cell's curves only
     assert (tmp_path / "second" / "last.state.pt").exists()  # the cut one keeps what its resume needs
     before = (tmp_path / "first" / "metrics.jsonl").read_text()
@@ -140,6 +140,11 @@ def test_the_full_length_figure_draws_both_panels_from_run_folders(tmp_path: Pat
     for family in ("plain", "resnet"):
         lines = figure["depth"][family]
         assert len(lines["clean pass"]) == len(lines["last epoch"]) == 2
+    (lo, hi), other = figure["y_range"]
+    assert other == [lo, hi]  # both curve panels on one scale, which holds every curve of both
+    values = [100 * v for n in results["networks"].values() for v in n["train_error"] + [t for t in n["test_error"] if t]]
+    assert lo <= min(values) and max(values) <= hi
+    assert figure["y_labels"] and all(label.replace(".", "").isdigit() for label in figure["y_labels"])  # 20, not 2x10^1
     for name, n in results["networks"].items():
         assert n["clean_images"] == 256 and 0 <= n["clean_train_error"] <= 1, name
         assert n["epochs"] == [1.0, 2.0] and n["last_epoch_train_error"] == n["train_error"][-1]
@@ -177,7 +182,7 @@ def test_the_full_length_help_names_the_time_per_network(capsys: pytest.CaptureF
 
 
 @pytest.mark.parametrize(("command", "config"), [("degradation", "DegradationConfig"), ("lenet-ablation", "AblationConfig"),
-                                                 ("full-length", "FullLengthConfig")])  # fmt: skip
+                                                 ("full-length", "FullLengthConfig"), ("live-budget", "LiveBudgetConfig")])  # fmt: skip
 def test_each_experiments_flags_are_its_configs_fields(command: str, config: str, capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
     from dataclasses import dataclass, field, fields
@@ -218,3 +223,20 @@ def test_an_experiments_duration_is_parsed_once_at_the_edge(capsys: pytest.Captu
     assert len(err) == 1 and "--stop-after wants a duration such as 150m" in err[0]
     assert main(["experiment", "degradation", "--seed", "3", "--seeds", "0", "1"]) == 2
     assert "give --seed N or --seeds N [N ...], not both" in capsys.readouterr().err
+
+
+def test_trains_segment_limit_is_seconds_from_the_edge_on(capsys: pytest.CaptureFixture[str]) -> None:
+    """`classicnets train --stop-after` is parsed once, into seconds; a run configuration saved when
+    limits were text ("0.001s") still loads, as seconds; the stop message writes it back as a duration."""
+    from classicnets.cli import build_parser
+    from classicnets.cli.options import given
+    from classicnets.train import TrainConfig
+    from classicnets.train.config import format_duration
+
+    args = build_parser().parse_args(["train", "lenet5", "--dataset", "digits", "--out", "o", "--stop-after", "2h30m"])
+    assert given(args, TrainConfig)["stop_after"] == 9000.0
+    old = TrainConfig.from_dict({"model": "lenet5", "dataset": "digits", "out": "o", "stop_after": "0.001s"})
+    assert old.stop_after == 0.001 and old.validate().to_dict()["stop_after"] == 0.001
+    assert [format_duration(s) for s in (0.001, 90, 2700, 9000, 3605)] == ["0.001s", "1m30s", "45m", "2h30m", "1h5s"]
+    assert main(["train", "lenet5", "--dataset", "digits", "--out", "o", "--stop-after", "soon"]) == 2
+    assert "--stop-after wants a duration" in capsys.readouterr().err

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,8 +46,10 @@ def run_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(run_root: Path) -> TestClient:
-    return TestClient(create_app(runs=[run_root], data_dir=str(SHARED_DATA)))
+def client(run_root: Path) -> Iterator[TestClient]:
+    app = create_app(runs=[run_root], data_dir=str(SHARED_DATA))
+    yield TestClient(app)
+    app.state.live.close()
 
 
 def png(array: np.ndarray) -> bytes:
@@ -233,6 +236,7 @@ BAD = [
     ("get", "/api/runs/curves?id=0/tiny/../../outside", {}, 403, "is not a folder inside the --runs folder"),
     ("get", "/api/runs/curves?id=0/escape", {}, 403, "is not a folder inside the --runs folder"),
     ("get", "/api/runs/curves?id=7/tiny", {}, 403, "no --runs folder number '7'"),
+    ("get", "/api/runs/curves?id=%C2%B9/tiny", {}, 403, "no --runs folder number"),  # a digit that int() refuses (hypothesis found it)
     ("get", "/api/runs/curves?id=0/absent", {}, 403, "no run at 'absent'"),
     ("get", "/api/runs/curves", {}, 400, "give the run as ?id="),
     ("get", "/api/nothing-here", {}, 404, "Not Found"),
@@ -269,6 +273,12 @@ requests = st.one_of(
     st.tuples(st.just("POST"), st.just("/api/block"), st.binary(max_size=100) | block_bodies.map(lambda d: json.dumps(d).encode())),
     st.tuples(st.just("GET"), st.builds(lambda i: "/api/runs/curves?id=" + quote(i, safe="/", errors="surrogatepass"), run_ids)),
     st.tuples(st.sampled_from(["GET", "POST", "PUT", "DELETE"]), st.text(alphabet="/abcdefgmoprstuvz0._-%", max_size=30)),
+    # live training: every body but a valid one (a valid one would start a real job)
+    st.tuples(st.just("POST"), st.just("/api/live/jobs"), st.binary(max_size=100) | json_values.map(lambda d: json.dumps(d).encode())),
+    st.tuples(st.sampled_from(["GET", "POST"]), st.builds(lambda i, c: f"/api/live/jobs/{quote(i, safe='', errors='surrogatepass')}{c}",
+                                                          st.text(max_size=8), st.sampled_from(["", "/cancel"]))),
+    st.tuples(st.just("GET"), st.builds(lambda n, k: f"/api/live/estimate?network={quote(n, errors='surrogatepass')}&steps={quote(k, errors='surrogatepass')}",
+                                        st.text(max_size=10), st.text(max_size=6))),
 )
 
 

@@ -34,7 +34,7 @@ def add_config_options(parser: argparse.ArgumentParser, config: type, groups: di
         default = f.default_factory() if f.default_factory is not MISSING else None if f.default is MISSING else f.default  # type: ignore[misc]
         if f.name in positional:
             group.add_argument(f.name, nargs="?", help=help_text, **meta)
-        elif get_origin(kind) is dict or kind is dict or dict in {get_origin(k) for k in get_args(kind)}:
+        elif _is_dict(kind):
             group.add_argument(flag, dest=f.name, action="append", type=meta.pop("type", key_value), help=help_text, **meta)
         elif kind is bool or set(get_args(kind)) == {bool, type(None)}:  # None: the run decides
             group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
@@ -57,11 +57,14 @@ def given(args: argparse.Namespace, config: type) -> dict[str, Any]:
             continue
         value = getattr(args, f.name)
         if isinstance(value, list):
-            kind = hints[f.name]
-            is_dict = get_origin(kind) is dict or dict in {get_origin(k) for k in get_args(kind)}
-            value = dict(value) if is_dict else tuple(value)
+            value = dict(value) if _is_dict(hints[f.name]) else tuple(value)
         out[f.name] = value
     return out
+
+
+def _is_dict(kind: Any) -> bool:
+    """Whether a field's annotation is a dict (or a dict or None): given as repeated KEY=VALUE."""
+    return kind is dict or get_origin(kind) is dict or dict in {get_origin(k) for k in get_args(kind)}
 
 
 def _tuple_of(kind: Any) -> Any:

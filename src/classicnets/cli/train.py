@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..train import RECIPES, evaluate, make_config, predict, resume, train
-from ..train.config import TrainConfig
+from ..train.config import TrainConfig, format_duration
 from ..train.distributed import is_main_process
 from ..train.evaluate import TTA, save_confusion_png
 from ..train.signals import signal_name
@@ -71,7 +71,7 @@ def _train(args: argparse.Namespace) -> int:
                                          f"classicnets train --resume {result.out}"))  # fmt: skip
         return 128 + result.signal
     if is_main_process() and result.stopped:
-        limit = options.get("stop_after")
+        limit = format_duration(options["stop_after"]) if "stop_after" in options else "?"
         print(
             f"stopped at the segment limit (--stop-after {limit}) after step {result.steps:,} of {result.total_steps:,} "
             f"({result.epochs:.2f} epochs, {result.wall_time:.1f}s of training in all); the checkpoint is saved. "

@@ -1,6 +1,7 @@
 """The case studies' claims as experiments: ResNet's degradation (Fig. 1 and 6) on a budget and at
-full length, the identity argument for residual blocks, and LeNet-5's pooling and activation
-ablation. Every experiment that trains is a grid of runs (``grid.run_grid``)."""
+full length, the identity argument for residual blocks, LeNet-5's pooling and activation
+ablation, and the smallest budget of the explorer's live training. Every experiment that trains
+is a grid of runs (``grid.run_grid``)."""
 
 from .degradation import (
     BUDGET_HELP,
@@ -16,6 +17,7 @@ from .full_length import FullLengthConfig, run_full_length
 from .grid import Cell, GridStopped, run_grid
 from .identity import IdentityRow, run_identity
 from .lenet_ablation import VARIANTS, AblationConfig, run_lenet_ablation
+from .live import LiveBudgetConfig, run_live_budget
 
 __all__ = [
     "BUDGETS",
@@ -28,12 +30,14 @@ __all__ = [
     "FullLengthConfig",
     "GridStopped",
     "IdentityRow",
+    "LiveBudgetConfig",
     "Stopped",
     "run_degradation",
     "run_full_length",
     "run_grid",
     "run_identity",
     "run_lenet_ablation",
+    "run_live_budget",
     "trend",
     "verdict",
 ]

@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..train import TrainConfig, evaluate, make_config, read_metrics
 from ..train.checkpoint import LAST, read_meta, weights_path
-from ..train.config import option
+from ..train.config import option, seconds
 from ..train.recipes import FAST_EPOCHS
 from .grid import (
     Cell,
@@ -45,11 +45,10 @@ from .grid import (
     progress_option,
     run_grid,
     saved_config,
-    seconds,
     stop_after_option,
     subset_option,
 )
-from .plots import depth_axis, save, three_panels
+from .plots import depth_axis, log_percent_axis, save, three_panels
 
 RECIPE = "resnet-cifar-fast"
 DATASET = "cifar10"
@@ -241,8 +240,9 @@ def paper_claim(steps: list[DepthStep]) -> str:
 def plot(networks: dict[str, Network], path: Path, note: str) -> dict[str, Any]:
     """(a) error against epochs for each family (training dashed, test bold), (b) the final
     training error against depth, one line per family (solid: clean pass; dotted: last epoch).
-    Returns what was drawn: the points of each curve of (a), and the lines of (b) in %."""
-    plt, fig, axes = three_panels()
+    Returns what was drawn: the points of each curve of (a), the lines of (b) in %, each curve
+    panel's y range (one, shared) and its tick labels."""
+    plt, fig, axes = three_panels(share_curves_y=True)
     colours = {DEPTHS[0]: "#e08214", DEPTHS[1]: "#542788"}
     drawn: dict[str, Any] = {"curves": {}, "depth": {}}
     for ax, family, title in ((axes[0], "plain", "(a) plain networks"), (axes[1], "resnet", "(a) ResNets")):
@@ -256,10 +256,9 @@ def plot(networks: dict[str, Network], path: Path, note: str) -> dict[str, Any]:
                 ax.plot(*zip(*ts, strict=True), "-", color=colours[d], lw=2.2, label=label)
         ax.set_title(title)
         ax.set_xlabel("epochs")
-        ax.set_yscale("log")
-        ax.grid(alpha=0.3, which="both")
+        log_percent_axis(ax)
+        ax.grid(alpha=0.3)
         ax.legend(title="bold: test, dashed: train", fontsize=8, title_fontsize=8)
-    axes[1].sharey(axes[0])
     axes[0].set_ylabel("error (%)")
     ax = axes[2]
     for family, colour, marker in (("plain", "#c0392b", "s"), ("resnet", "#1f4e9c", "o")):
@@ -273,6 +272,8 @@ def plot(networks: dict[str, Network], path: Path, note: str) -> dict[str, Any]:
                 mfc="white", label=f"{name}, last epoch (augmented)")  # fmt: skip
     depth_axis(ax, DEPTHS, "(b) final training error against depth", legend_size=8)
     save(plt, fig, path, note)
+    drawn["y_range"] = [list(axes[i].get_ylim()) for i in (0, 1)]
+    drawn["y_labels"] = [t.get_text() for t in axes[0].get_yticklabels() if t.get_text()]
     return drawn
 
 

@@ -52,11 +52,6 @@ def progress_option() -> Any:
     return field(default=True, metadata=option("a progress bar on the terminal", "run"))
 
 
-def seconds(limit: float | str | None) -> float | None:
-    """A segment limit as seconds: a number as it is, a duration ("150m", from Python) parsed."""
-    return parse_duration(limit) if isinstance(limit, str) else limit
-
-
 def network_and_path(text: str) -> tuple[str, str]:
     """``--run NETWORK=PATH``: the network's name and a path, kept as text."""
     name, sep, path = text.partition("=")
@@ -97,6 +92,7 @@ class GridStopped:
     total_steps: int
     finished: list[str]  # the names of every finished cell
     signal: int | None = None  # the signal that stopped it; None: the segment limit
+    limit_s: float | None = None  # the segment limit, seconds
 
 
 def finished(plan: TrainConfig) -> bool:
@@ -155,7 +151,7 @@ def run_grid(cells: list[Cell], *, stop_after_s: float | None = None, keep: str 
         if run.is_dir():
             check_same_plan(run, plan)
         if not finished(plan):
-            limit = None if stop_after_s is None else f"{max(1e-3, stop_after_s - (time.perf_counter() - started)):.3f}s"
+            limit = None if stop_after_s is None else max(1e-3, stop_after_s - (time.perf_counter() - started))
             if (run / STATE).is_file():
                 runtime: dict[str, Any] = {k: getattr(plan, k) for k in RUNTIME_FIELDS - {"epochs", "iterations", "stop_after"}}
                 result = resume(run, **runtime, stop_after=limit)
@@ -164,7 +160,8 @@ def run_grid(cells: list[Cell], *, stop_after_s: float | None = None, keep: str 
                 result = train(replace(plan, stop_after=limit))
             if result.stopped:
                 done = [c.name for c in cells if finished(c.plan)]
-                return GridStopped(cell.name, plan.model, plan.seed, result.steps, result.total_steps, done, result.signal)
+                return GridStopped(cell.name, plan.model, plan.seed, result.steps, result.total_steps, done, result.signal,
+                                   stop_after_s)
         if keep == "metrics":
             for name in HEAVY:
                 (run / name).unlink(missing_ok=True)

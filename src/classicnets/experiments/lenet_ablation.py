@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..train import make_config, read_metrics
-from ..train.config import option
+from ..train.config import option, seconds
 from .grid import (
     Cell,
     GridStopped,
@@ -24,7 +24,6 @@ from .grid import (
     device_option,
     progress_option,
     run_grid,
-    seconds,
     stop_after_option,
     subset_option,
 )

@@ -82,5 +82,6 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, runs: list[str | Path]
     try:
         server.run(sockets=[sock])
     finally:
+        app.state.live.close()
         sock.close()
     sys.stdout.flush()

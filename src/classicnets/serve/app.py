@@ -12,6 +12,11 @@ POST /api/block                        {"shortcut", "zero_last", "changes_shape"
 GET  /api/why/gradients                plain and ResNet, 20 and 56 layers, at init: ||dL/dW|| per layer
 GET  /api/why/ratios                   the deepest shipped ResNet: ||F(x)|| / ||shortcut(x)|| per block
 GET  /api/why/removals                 the deepest shipped ResNet's and plain net's accuracy, each block removed
+GET  /api/live                         live training: the networks, budgets, dataset, the queue
+GET  /api/live/estimate?network=&steps=   how long a job takes on this machine, and how that was measured
+POST /api/live/jobs                    {"network", "steps", "seed"}: queue a job (one trains at a time)
+GET  /api/live/jobs/{id}               its state and its curve so far (poll it to stream)
+POST /api/live/jobs/{id}/cancel        take it out of the queue, or stop it
 GET  /api/published                    the published degradation results (docs/data)
 GET  /api/runs                         the run and experiment folders under --runs
 GET  /api/runs/curves?id=...           one of them: its curves (poll it to follow a running run)
@@ -47,6 +52,7 @@ from .block import block_view
 from .curves import OutsideRuns, RunFolders, published
 from .digits import DigitLab
 from .inspection import catalogue, diagram_svg, model_page
+from .live import DEFAULT_STEPS, LiveTrainer, QueueFull
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_IMAGE_BYTES = 2_000_000  # a drawing is a few kB; anything above this is refused
@@ -60,10 +66,25 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+async def _json_object(request: Request, shape: str) -> dict[str, Any]:
+    """The request's JSON object (at most ``MAX_JSON_BYTES``); a 4xx line for anything else.
+    ``shape`` shows what to send, in the error."""
+    raw = await _body(request, MAX_JSON_BYTES)
+    try:
+        params = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, f"the body is not JSON: send {shape}") from None
+    except RecursionError:
+        raise HTTPException(400, "the body is nested too deeply: send one flat JSON object") from None
+    if not isinstance(params, dict):
+        raise HTTPException(400, f"the body must be a JSON object: {shape}")
+    return params
+
+
 async def _body(request: Request, limit: int) -> bytes:
     """The request body, refusing it (413) as soon as it grows past ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"the body is larger than {limit:,} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -75,9 +96,11 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None,
-               cache_dir: str | Path | None = None) -> Starlette:  # fmt: skip
+               cache_dir: str | Path | None = None, live_dataset: str | None = None) -> Starlette:  # fmt: skip
     """The explorer for the run folders ``runs`` (read-only), finding MNIST and CIFAR-10 in
-    ``data_dir``; the "why it works" measurements are kept in ``cache_dir`` between starts.
+    ``data_dir``; the "why it works" measurements and the live jobs' measured times are kept in
+    ``cache_dir`` between starts. Live jobs train on CIFAR-10 where it is on disk, else MNIST
+    (``live_dataset`` names another, e.g. "digits" in tests); ``app.state.live.close()`` stops them.
 
     The models run in worker threads through two queues (``anyio`` capacity limiters), so that a
     classroom cannot oversubscribe the cores: the light requests (a digit, the block, a model's
@@ -87,6 +110,7 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
     folders = RunFolders.of(list(runs or []))
     lab = DigitLab(data_dir)
     why = WhyLab(data_dir, cache_dir)
+    live = LiveTrainer(data_dir, live_dataset, speed_file=Path(cache_dir) / "live-speeds.json" if cache_dir else None)
     limiters: dict[tuple[str, int], anyio.CapacityLimiter] = {}  # made on first use, in the event loop that uses it
 
     async def compute(kind: str, fn: Any, *args: Any) -> Any:
@@ -124,15 +148,7 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
         return JSONResponse(await run_in_threadpool(lab.sample))  # a stored digit as a PNG: no model runs
 
     async def block(request: Request) -> Response:
-        raw = await _body(request, MAX_JSON_BYTES)
-        try:
-            params = json.loads(raw or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error(400, "the body is not JSON: send {\"shortcut\": ..., \"zero_last\": ..., \"changes_shape\": ...}")
-        except RecursionError:
-            return error(400, "the body is nested too deeply: send one flat JSON object")
-        if not isinstance(params, dict):
-            return error(400, "the body must be a JSON object")
+        params = await _json_object(request, '{"shortcut": ..., "zero_last": ..., "changes_shape": ...}')
         shortcut = params.get("shortcut", "identity")
         flags = {k: params.get(k, False) for k in ("zero_last", "changes_shape")}
         if not isinstance(shortcut, str) or not all(isinstance(v, bool) for v in flags.values()):
@@ -145,6 +161,41 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
             return error(404, f"no measurement {key!r}; the measurements are {', '.join(WhyLab.MEASUREMENTS)}")
         answer = why.ready(key)
         return JSONResponse(answer if answer is not None else await compute("heavy", getattr(why, key)))
+
+    async def live_info(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(live.info))
+
+    def network_and_steps(params: Any) -> tuple[str, int]:
+        network, steps = params.get("network"), params.get("steps", DEFAULT_STEPS)
+        if isinstance(steps, str) and steps.isascii() and steps.isdigit():
+            steps = int(steps)
+        if not isinstance(network, str) or not isinstance(steps, int) or isinstance(steps, bool):
+            raise HTTPException(400, "give network (a name, e.g. plain56) and steps (a whole number of iterations)")
+        return network, steps
+
+    async def measured(fn: Any, network: str, *args: Any) -> Any:
+        """Run ``fn``: at once when ``network``'s speed is known, else in the heavy queue (it times a step)."""
+        if network in live.speeds:
+            return await run_in_threadpool(fn, network, *args)
+        return await compute("heavy", fn, network, *args)
+
+    async def live_estimate(request: Request) -> Response:
+        network, steps = network_and_steps(request.query_params)
+        return JSONResponse(await measured(live.estimate, network, steps))
+
+    async def live_submit(request: Request) -> Response:
+        params = await _json_object(request, '{"network": "plain56", "steps": 200, "seed": 0}')
+        network, steps = network_and_steps(params)
+        seed = params.get("seed", 0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            return error(400, "seed must be a whole number")
+        return JSONResponse(await measured(live.submit, network, steps, seed), status_code=202)
+
+    async def live_job(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(live.job, request.path_params["job"]))
+
+    async def live_cancel(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(live.cancel, request.path_params["job"]))
 
     async def published_results(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(published))
@@ -160,7 +211,7 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
 
     async def user_error(request: Request, exc: Exception) -> Response:
         status = 404 if isinstance(exc, UnknownNameError) else 403 if isinstance(exc, OutsideRuns) else \
-            422 if isinstance(exc, DataError) else 400  # fmt: skip
+            422 if isinstance(exc, DataError) else 429 if isinstance(exc, QueueFull) else 400  # fmt: skip
         return error(status, str(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
@@ -180,6 +231,11 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
         Route("/api/digit/sample", sample),
         Route("/api/block", block, methods=["POST"]),
         Route("/api/why/{measurement}", why_measurement),
+        Route("/api/live", live_info),
+        Route("/api/live/estimate", live_estimate),
+        Route("/api/live/jobs", live_submit, methods=["POST"]),
+        Route("/api/live/jobs/{job}", live_job),
+        Route("/api/live/jobs/{job}/cancel", live_cancel, methods=["POST"]),
         Route("/api/published", published_results),
         Route("/api/runs", run_list),
         Route("/api/runs/curves", run_curves),
@@ -188,4 +244,5 @@ def create_app(runs: list[str | Path] | None = None, data_dir: str | None = None
     handlers: dict[Any, Any] = {UserError: user_error, HTTPException: http_error, Exception: unexpected}
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.why = why  # run_server warms it up in the background
+    app.state.live = live  # run_server closes it (stopping a running job) when it stops
     return app

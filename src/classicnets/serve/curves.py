@@ -93,7 +93,7 @@ class RunFolders:
     def resolve(self, run_id: str) -> Path:
         """The folder that ``run_id`` ("<root index>/<path>") names, checked to be inside its root."""
         index, _, rel = run_id.partition("/")
-        if not index.isdigit() or int(index) >= len(self.roots):
+        if not (index.isascii() and index.isdigit()) or int(index) >= len(self.roots):
             raise OutsideRuns(f"no --runs folder number {index!r}")
         root = self.roots[int(index)]
         if "\x00" in rel:

@@ -45,6 +45,21 @@ def parse_duration(text: str) -> float:
     return seconds
 
 
+def seconds(limit: float | str | None) -> float | None:
+    """A segment limit as seconds: a number as it is, a duration ("150m", from Python or a run
+    configuration saved before limits were numbers) parsed once."""
+    return parse_duration(limit) if isinstance(limit, str) else limit
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as a person writes a duration: ``0.001s``, ``90s``, ``2h30m``, ``45m``."""
+    if seconds < 60:
+        return f"{seconds:g}s"
+    hours, rest = divmod(round(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
+
+
 def option(help: str, group: str, **argparse: Any) -> Any:
     """A ``TrainConfig`` field's metadata: its help text and its group in ``classicnets train
     --help`` (the CLI derives each option's flag, type and default from the field itself), plus any
@@ -123,10 +138,13 @@ class TrainConfig:
     deterministic: bool = field(default=False, metadata=option("deterministic kernels (exact resume on CUDA)", "run"))
     tensorboard: bool = field(default=False, metadata=option("also log to OUT/tensorboard", "run"))
     progress: bool = field(default=True, metadata=option("a progress bar on the terminal", "run"))
-    stop_after: str | None = field(default=None, metadata=option(
+    stop_after: float | None = field(default=None, metadata=option(
         "end this process cleanly at the first logging point after this much wall time (e.g. 150m, 2h, 1h30m): "
         "the checkpoint is saved and --resume continues the run; a segment limit, not part of the run's plan",
-        "run", metavar="DURATION"))
+        "run", metavar="DURATION", type=parse_duration))
+
+    def __post_init__(self) -> None:
+        self.stop_after = seconds(self.stop_after)  # seconds; from Python, "150m" as on the command line works too
 
     def validate(self) -> TrainConfig:
         """Raise ``ConfigError`` (one line) for the first invalid value; return ``self``."""
@@ -161,14 +179,9 @@ class TrainConfig:
             raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not _DEVICE.match(self.device):
             raise ConfigError(f"--device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
-        if self.stop_after is not None:
-            parse_duration(self.stop_after)
+        if self.stop_after is not None and not 0 < self.stop_after < float("inf"):
+            raise ConfigError(f"--stop-after must be a positive duration, got {self.stop_after!r} seconds")
         return self
-
-    @property
-    def stop_after_s(self) -> float | None:
-        """``stop_after`` in seconds (None: no segment limit)."""
-        return None if self.stop_after is None else parse_duration(self.stop_after)
 
     def _validate_schedule(self) -> None:
         if self.schedule not in SCHEDULES:

@@ -419,7 +419,7 @@ class _Training:
 
     def _past_segment_limit(self) -> bool:
         """Whether this process has run past ``stop_after``; rank 0's clock decides for every rank."""
-        limit = self.config.stop_after_s
+        limit = self.config.stop_after
         if limit is None:
             return False
         past = self.ctx.is_main and time.perf_counter() - self.process_started >= limit

@@ -9,13 +9,12 @@ from pathlib import Path
 from ...errors import ConfigError
 from ...models.resnet import cifar_blocks
 from ...train import make_config
-from ...train.config import PRECISIONS, option
+from ...train.config import PRECISIONS, option, seconds
 from ..grid import (
     Cell,
     data_dir_option,
     device_option,
     progress_option,
-    seconds,
     stop_after_option,
     subset_option,
 )

@@ -59,21 +59,31 @@ class Verdict:
     residual_fixes_deep: bool  # at the deeper depth, the ResNet trains better than the plain net
 
     def sentences(self) -> list[str]:
+        """One sentence per family (what the paper finds, and whether these numbers show it), then
+        the two deep networks side by side."""
         s, d, it = self.shallow, self.deep, self.at_iteration
-        ps, pd = self.plain_train
-        rs, rd = self.resnet_train
-        return [
-            f"Plain nets: plain-{d} ends with {pd:.2%} training error against plain-{s}'s {ps:.2%} "
-            f"(mean of the last quarter, up to iteration {it:,}): "
-            + ("the deeper plain net trains WORSE - degradation reproduced." if self.plain_degrades
-               else "the deeper plain net does not train worse - degradation NOT reproduced."),
-            f"ResNets: resnet-{d} ends with {rd:.2%} training error against resnet-{s}'s {rs:.2%}: "
-            + ("the deeper ResNet is at or below the shallow one - as the paper finds." if self.resnet_improves
-               else "the deeper ResNet is ABOVE the shallow one - NOT as the paper finds."),
-            f"Same depth: resnet-{d} {rd:.2%} against plain-{d} {pd:.2%} training error: "
-            + ("the shortcuts make the deep network trainable." if self.residual_fixes_deep
-               else "the shortcuts do NOT help the deep network here."),
-        ]
+        said = []
+        for family, (shallow, deep), as_paper in (("plain", self.plain_train, self.plain_degrades),
+                                                  ("resnet", self.resnet_train, self.resnet_improves)):  # fmt: skip
+            name, found, not_found = FAMILY_WORDS[family]
+            when = f" (mean of the last quarter, up to iteration {it:,})" if family == "plain" else ""
+            said.append(f"{name}: {family}-{d} ends with {deep:.2%} training error against {family}-{s}'s "
+                        f"{shallow:.2%}{when}: " + (found if as_paper else not_found))  # fmt: skip
+        rd, pd = self.resnet_train[1], self.plain_train[1]
+        said.append(f"Same depth: resnet-{d} {rd:.2%} against plain-{d} {pd:.2%} training error: "
+                    + ("the shortcuts make the deep network trainable." if self.residual_fixes_deep
+                       else "the shortcuts do NOT help the deep network here."))  # fmt: skip
+        return said
+
+
+# Each family's sentence: its name, then the words where the numbers show what the paper finds, and
+# where they do not (plain nets: the deeper trains worse; ResNets: the deeper trains at least as well).
+FAMILY_WORDS = {
+    "plain": ("Plain nets", "the deeper plain net trains WORSE - degradation reproduced.",
+              "the deeper plain net does not train worse - degradation NOT reproduced."),
+    "resnet": ("ResNets", "the deeper ResNet is at or below the shallow one - as the paper finds.",
+               "the deeper ResNet is ABOVE the shallow one - NOT as the paper finds."),
+}
 
 
 def common_iteration(curves: dict[str, Curve]) -> int:

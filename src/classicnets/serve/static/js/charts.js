@@ -1,7 +1,7 @@
 // classicnets explorer: plain JavaScript and SVG over the JSON API of classicnets/serve/app.py.
 // The charts (SVG), each with its numbers in words for screen readers.
 
-import { fmtNum, svg } from "./dom.js";
+import { el, fmtNum, svg } from "./dom.js";
 
 function niceTicks(lo, hi, count = 5) {
   if (hi <= lo) hi = lo + 1;
@@ -19,6 +19,16 @@ function chartRoot(width, height, alt) {
     svg("title", {}, alt));
 }
 
+// The chart's values, reachable by keyboard and read by screen readers: a table that a button
+// (<details>) opens under the chart. rows: [[cell, ...]]
+function withNumbers(root, header, rows) {
+  const table = el("table", { class: "chart-values" },
+    el("thead", {}, el("tr", {}, header.map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", { text: String(c) }))))));
+  return el("div", { class: "chart-wrap" }, root,
+    el("details", { class: "chart-numbers", "data-testid": "chart-numbers" }, el("summary", { text: "The numbers" }), el("div", { class: "table-box" }, table)));
+}
+
 // A box that may scroll sideways (a chart or a table at phone width) takes keyboard focus, so that
 // the keyboard can scroll it too.
 const SCROLLERS = ".chart-box, .table-box, .walk-figure, #compare-table, #why-gradients, #why-ratios, #why-removals, #depth-chart, #curve-chart";
@@ -29,7 +39,7 @@ new MutationObserver(() => {
 
 // series: [{name, color, points: [[x, y]], width, dash, marker}]
 export function lineChart({ series, width = 520, height = 300, xLabel = "", yLabel = "", log2 = false,
-                     yFormat = (v) => v, xFormat = (v) => v, yMin = null, yMax = null, legend = true, alt = null }) {
+                     yFormat = (v) => v, xFormat = (v) => v, yMin = null, yMax = null, xMin = null, xMax = null, legend = true, alt = null }) {
   const m = { left: 58, right: legend ? 118 : 12, top: 12, bottom: 42 };
   const all = series.flatMap((s) => s.points);
   const summary = series.filter((s) => s.points.length).map((s) => { const a = s.points[0], b = s.points[s.points.length - 1];
@@ -39,9 +49,11 @@ export function lineChart({ series, width = 520, height = 300, xLabel = "", yLab
     root.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "muted" }, "no data yet"));
     return root;
   }
+  const numbers = (chart) => withNumbers(chart, ["series", xLabel, yLabel],
+    series.flatMap((s) => s.points.map((p) => [s.name, ...p.slice(0, 2).map((v) => (typeof v === "number" ? fmtNum(v) : "-"))])));
   const tx = (v) => (log2 ? Math.log2(v) : v);
   const xs = all.map((p) => p[0]), ys = all.map((p) => tx(p[1]));
-  let x0 = Math.min(...xs), x1 = Math.max(...xs);
+  let x0 = xMin !== null ? xMin : Math.min(...xs), x1 = xMax !== null ? Math.max(xMax, ...xs) : Math.max(...xs);
   let y0 = yMin !== null ? tx(yMin) : Math.min(...ys), y1 = yMax !== null ? tx(yMax) : Math.max(...ys);
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   if (y1 === y0) { y0 -= 1; y1 += 1; }
@@ -83,7 +95,7 @@ export function lineChart({ series, width = 520, height = 300, xLabel = "", yLab
       y += 16;
     }
   }
-  return root;
+  return numbers(root);
 }
 
 // bars: [{label, value, color}]; one bar per label, an optional dashed reference line
@@ -114,7 +126,7 @@ export function barChart({ bars, width = 520, height = 260, yLabel = "", yFormat
   root.append(svg("line", { x1: m.left, x2: m.left + W, y1: m.top + H, y2: m.top + H, class: "axis" }));
   root.append(svg("text", { x: 12, y: m.top + H / 2, "text-anchor": "middle", class: "label",
                             transform: `rotate(-90 12 ${m.top + H / 2})` }, yLabel));
-  return root;
+  return withNumbers(root, ["bar", yLabel], bars.map((b) => [b.label, yFormat(b.value)]));
 }
 
 export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"];

@@ -8,9 +8,9 @@ export async function initBlock() {
 }
 
 function numberGrid(title, values, note) {
-  if (!values) return el("div", { class: "term empty" }, el("h4", { text: title }), el("p", { class: "muted", text: note || "" }));
+  if (!values) return el("div", { class: "term empty" }, el("h2", { text: title }), el("p", { class: "muted", text: note || "" }));
   const peak = Math.max(1e-9, ...values.flat().map(Math.abs));
-  return el("div", { class: "term" }, el("h4", { text: title }),
+  return el("div", { class: "term" }, el("h2", { text: title }),
     el("table", { class: "numbers" }, values.map((row) => el("tr", {}, row.map((v) => {
       const a = Math.min(1, Math.abs(v) / peak);
       return el("td", { style: `background: rgba(${v >= 0 ? "31,119,180" : "214,39,40"}, ${0.08 + 0.5 * a})`, text: v.toFixed(2) });

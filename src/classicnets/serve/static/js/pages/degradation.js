@@ -2,10 +2,12 @@
 
 import { lineChart, PALETTE } from "../charts.js";
 import { $, api, el, fmtInt, fmtPct, panelError } from "../dom.js";
+import { startLive } from "./degradation/live.js";
 
 export const degr = { published: {}, runs: [], timer: null, mtime: null };
 
 export async function initDegradation() {
+  startLive();  // on its own: the results below do not wait for it
   const [published, runs] = await Promise.all([api("/api/published"), api("/api/runs")]);  // the router retries
   degr.published = published;
   degr.runs = runs.runs;
