@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,16 +181,41 @@ def test_why_it_works_draws_the_api_measurements(page, shots: Path) -> None:
         assert page.locator(f"[data-testid=why-gradients] path[data-series='{name}']").count() == 1
     ratios = httpx.get(f"{page.url_base}/api/why/ratios", timeout=60).json()
     removals = httpx.get(f"{page.url_base}/api/why/removals", timeout=60).json()
-    assert page.locator("[data-testid=why-ratios] rect[data-bar]").count() == len(ratios["blocks"]) == 9
-    assert page.locator("[data-testid=why-removals] rect[data-bar]").count() == 9
+    blocks = len(ratios["blocks"])  # the deepest shipped ResNet's: 9 for ResNet-20, 27 for ResNet-56
+    assert page.locator("[data-testid=why-ratios] rect[data-bar]").count() == blocks in (9, 27)
+    plain_blocks = len(removals["plain"]["blocks"]) if removals["plain"] else 0
+    assert page.locator("[data-testid=why-removals] rect[data-bar]").count() == blocks + plain_blocks
     # the sentences are written from the API's numbers, not static text
-    median = sorted(b["ratio"] for b in ratios["blocks"])[4]
+    median = statistics.median(b["ratio"] for b in ratios["blocks"])
     assert f"its median {median:.2f}" in page.locator("[data-testid=why-ratios-text]").text_content()
     whole = f"{100 * removals['resnet']['accuracy']:.1f}%"
     assert whole in page.locator("[data-testid=why-removals-text]").text_content()
-    assert "no trained plain network ships yet" in page.locator("[data-testid=plain-note]").text_content()
+    if removals["plain"] is None:
+        assert "no trained plain network ships yet" in page.locator("[data-testid=plain-note]").text_content()
     assert page.errors == []
     page.screenshot(path=str(shots / "serve-why.png"), full_page=True)
+
+
+def test_why_draws_a_plain_network_beside_the_resnet_once_one_ships(page) -> None:
+    """The removals panel with a trained plain network in the answer (served here by the test, as
+    the API gives it once plain-56 ships): one chart per network, each bar a block."""
+    def rows(model: str, n: int, accuracy: float) -> dict:
+        return {"model": model, "weights": f"{model}-cifar10.safetensors", "accuracy": 0.9,
+                "blocks": [{"block": f"layer{1 + i // 9}.{i % 9}", "shortcut": "zero-pad" if i in (9, 18) else "identity",
+                            "accuracy": accuracy} for i in range(n)]}  # fmt: skip
+
+    if not (SHARED_DATA / "cifar10" / "test").is_dir():
+        pytest.skip(f"CIFAR-10 not found in {SHARED_DATA}")  # the page's other two panels measure on it
+    answer = {"images": 500, "resnet": rows("resnet56", 27, 0.85), "plain": rows("plain56", 27, 0.1), "plain_note": None,
+              "test_errors": {}, "sentences": ["ResNet-56: 90.0% of these 500 test images.", "plain-56: 90.0%, cut."]}  # fmt: skip
+    page.route("**/api/why/removals", lambda route: route.fulfill(json=answer))
+    open_view(page, "why")
+    charts = page.locator("[data-testid=why-removals] svg.chart")
+    page.wait_for_selector("[data-testid=why-removals] rect[data-bar]")
+    assert page.locator("[data-testid=why-removals] rect[data-bar]").count() == 54
+    assert "plain56" in charts.last.get_attribute("aria-label") and "resnet56" in charts.first.get_attribute("aria-label")
+    assert page.locator("[data-testid=plain-note]").count() == 0
+    assert page.errors == []
 
 
 WALK = ("lenet5", "alexnet", "vgg16", "block", "degradation", "why")

@@ -257,7 +257,11 @@ def test_experiment_why_prints_the_three_measurements(capsys):
         pytest.skip(f"CIFAR-10 not found in {data}")
     assert main(["experiment", "why", "--data-dir", str(data)]) == 0
     out = capsys.readouterr().out
-    assert "plain56" in out and "resnet56" in out and "layer3.2" in out and "no trained plain network" in out
+    from classicnets.experiments.why import trained
+
+    assert "plain56" in out and "resnet56" in out and "layer3.2" in out
+    assert f"shipped {trained('resnet')}" in out  # the deepest shipped ResNet, block by block
+    assert ("no trained plain network" in out) == (trained("plain") is None)  # a plain one's table once it ships
 
 
 def test_published_results_name_their_data_without_this_machines_layout(tmp_path, monkeypatch):

@@ -128,7 +128,16 @@ def cmd_why(args: argparse.Namespace) -> int:
     for ratio, removal in zip(r["blocks"], d["resnet"]["blocks"], strict=True):
         table.add_row(ratio["block"], ratio["shortcut"], f"{ratio['ratio']:.2f}", f"{removal['accuracy']:.1%}")
     console().print(table)
-    print(f"whole network: {d['resnet']['accuracy']:.1%}; plain network: {d['plain_note'] or d['plain']['model']}")
+    plain = d["plain"]
+    if plain is not None:
+        table = Table(title=f"shipped {plain['model']} ({plain['weights']}): each block passed around, {d['images']} test images")
+        for col in ("block", "passed around by", "accuracy without it"):
+            table.add_column(col)
+        for removal in plain["blocks"]:
+            table.add_row(removal["block"], removal["shortcut"], f"{removal['accuracy']:.1%}")
+        console().print(table)
+    for sentence in d["sentences"]:
+        print(sentence)
     return 0
 
 

@@ -9,10 +9,11 @@ why`` prints them; the explorer's "why it works" page shows them):
   backward pass in training mode, as the first step of training sees it;
 - ``residual_ratios``: in a trained ResNet, for each residual block, ||F(x)|| / ||shortcut(x)||
   (the size of what the block adds against what passes by it; for most blocks shortcut(x) = x);
-- ``drop_blocks``: the accuracy on the batch with each block removed in turn, its shortcut kept:
-  a residual block then returns relu(shortcut(x)) (for most blocks x itself), a plain block
-  (no shortcut) returns zeros, as its path is gone (Veit et al. 2016, "Residual networks behave
-  like ensembles of relatively shallow networks", did this on ImageNet and CIFAR-10).
+- ``drop_blocks``: the accuracy on the batch with each block removed in turn, the signal passed
+  around it: a residual block then returns relu(shortcut(x)) (for most blocks x itself); a plain
+  block, which has no shortcut, returns x itself, or option A's subsample-and-pad of x where the
+  shape changes, so both families lose exactly F (Veit et al. 2016, "Residual networks behave like
+  ensembles of relatively shallow networks", deleted layers this way from ResNets and from VGG).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import statistics
 import threading
@@ -36,7 +38,7 @@ from torch import nn
 from ..data import ImageData, load_dataset, preprocess
 from ..errors import DataError, DataNotFoundError
 from ..factory import create_model
-from ..models.resnet import ResidualBlock
+from ..models.resnet import PadShortcut, ResidualBlock
 from ..weights import shipped
 
 
@@ -103,13 +105,32 @@ def residual_ratios(model: nn.Module, x: torch.Tensor) -> list[BlockRatio]:
     return list(found.values())
 
 
+def bypass(block: ResidualBlock) -> nn.Module | None:
+    """What carries a[l] past ``block`` once F is gone: its own shortcut's downsample for a
+    residual block; for a plain block, which has none, option A's subsample-and-pad where the shape
+    changes. None where a[l] passes as it is."""
+    if block.residual:
+        return block.downsample
+    convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+    in_ch, out_ch = convs[0].in_channels, block.last_layers()[0].out_channels
+    stride = math.prod(c.stride[0] for c in convs)
+    return PadShortcut(in_ch, out_ch, stride) if stride != 1 or in_ch != out_ch else None
+
+
+def bypass_path(block: ResidualBlock) -> str:
+    """``bypass`` in words: "identity", "zero-pad" (option A) or "projection" (W_s)."""
+    around = bypass(block)
+    return "identity" if around is None else "zero-pad" if isinstance(around, PadShortcut) else "projection"
+
+
 @contextlib.contextmanager
 def removed(block: ResidualBlock) -> Iterator[None]:
-    """Within the context, ``block`` is removed from its network: it returns relu(shortcut(x)) (a
-    plain block, which has no shortcut, returns zeros)."""
+    """Within the context, ``block`` is removed from its network: it returns relu(bypass(x)), which
+    is x itself for most blocks (x comes out of a ReLU), a residual or a plain one alike."""
+    around = bypass(block)
 
     def without_f(x: torch.Tensor) -> torch.Tensor:
-        return F.relu(block.shortcut(x)) if block.residual else torch.zeros_like(block.residual_branch(x))
+        return F.relu(x if around is None else around(x))
 
     block.forward = without_f  # type: ignore[method-assign]
     try:
@@ -121,7 +142,7 @@ def removed(block: ResidualBlock) -> Iterator[None]:
 @dataclass(frozen=True)
 class Removal:
     block: str
-    shortcut: str
+    shortcut: str  # what carries the signal past the removed block: "identity", "zero-pad", "projection"
     accuracy: float  # on the batch, with this block removed
 
 
@@ -135,7 +156,7 @@ def drop_blocks(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[flo
         out = []
         for name, block in blocks(model):
             with removed(block):
-                out.append(Removal(name, block.shortcut_path(), float((model(x).argmax(1) == y).float().mean())))
+                out.append(Removal(name, bypass_path(block), float((model(x).argmax(1) == y).float().mean())))
     finally:
         model.train(was_training)
     return full, out

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, UnknownNameError, UserError
-from ..experiments.live import MAX_STEPS, MIN_STEPS, NETWORKS, check_live, live_dataset, live_options, time_step
+from ..experiments.live import MAX_STEPS, MIN_STEPS, NETWORKS, RECIPE, check_live, live_dataset, live_options, time_step
 from ..train.device import cpu_description
 from ..train.metrics import read_metrics
 from .curves import PUBLISHED
@@ -139,7 +139,7 @@ class LiveTrainer:
             job_id = str(next(self.ids))
             folder = self.root / f"job{job_id}"
             runtime = {"data_dir": self.data_dir, "threads": self.threads}
-            argv = [network, "--dataset", self.dataset, "--recipe", "resnet-cifar", *to_argv(options | runtime), "--out", str(folder)]
+            argv = [network, "--dataset", self.dataset, "--recipe", RECIPE, *to_argv(options | runtime), "--out", str(folder)]
             job = Job(job_id, network, steps, seed, folder, argv, estimate)
             self.jobs[job_id] = job
             self.queue.append(job)

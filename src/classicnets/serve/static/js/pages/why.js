@@ -30,14 +30,21 @@ function renderRatios(r) {
     el("p", { class: "muted", text: `Weights: ${r.weights}; ${r.images} test images; light bars: the blocks where the shape changes (option A).` }));
 }
 
+// One chart per trained network (the deepest shipped ResNet, and the deepest plain network once one ships):
+// each bar the accuracy with that block passed around (the identity, or option A where the shape changes).
+function removalChart(d, net) {
+  const [main, light] = net.model.startsWith("plain") ? ["#b2182b", "#f4a582"] : ["#2166ac", "#92c5de"];
+  const bars = net.blocks.map((b) => ({ label: b.block, value: b.accuracy, color: b.shortcut === "identity" ? main : light }));
+  return barChart({ bars, width: 760, yLabel: `accuracy of ${net.model}`, yMax: 1, yFormat: (v) => `${Math.round(100 * v)}%`,
+    ref: { value: net.accuracy, label: `whole ${net.model}: ${fmtPct(net.accuracy)} of ${d.images} test images` }, labels: bars.length <= 12,
+    alt: `Accuracy of ${net.model} on ${d.images} test images with each block removed: ${net.blocks.map((b) => `${b.block} ${fmtPct(b.accuracy)}`).join(", ")}; whole network ${fmtPct(net.accuracy)}.` });
+}
+
 function renderRemovals(d) {
-  const res = d.resnet;
-  const bars = res.blocks.map((b) => ({ label: b.block, value: b.accuracy, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
-  $("#why-removals").replaceChildren(barChart({ bars, width: 760, yLabel: "accuracy", yMax: 1, yFormat: (v) => `${Math.round(100 * v)}%`,
-    ref: { value: res.accuracy, label: `whole network: ${fmtPct(res.accuracy)} of ${d.images} test images` }, labels: bars.length <= 12,
-    alt: `Accuracy of ${res.model} on ${d.images} test images with each block removed: ${res.blocks.map((b) => `${b.block} ${fmtPct(b.accuracy)}`).join(", ")}; whole network ${fmtPct(res.accuracy)}.` }));
+  const nets = [d.resnet, d.plain].filter(Boolean);
+  $("#why-removals").replaceChildren(...nets.map((net) => removalChart(d, net)));
   $("#why-removals-text").replaceChildren(...d.sentences.map((t, i) => el("p", i && !d.plain ? { class: "note", "data-testid": "plain-note", text: t } : { text: t })),
-    el("p", { class: "muted", text: `Weights: ${res.weights}; ${d.images} test images.` }));
+    el("p", { class: "muted", text: `Weights: ${nets.map((n) => n.weights).join("; ")}; ${d.images} test images; light bars: the blocks where the shape changes (option A's subsample-and-pad carries the signal around).` }));
 }
 
 export async function initWhy() {
