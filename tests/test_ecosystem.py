@@ -202,6 +202,24 @@ def test_predict_with_shipped_weights(tmp_path, capsys, name):
     assert lines[0].endswith("digit.png") and lines[1].split()[-1] == "7"  # "  99.87%  7"
 
 
+@pytest.mark.parametrize("name", [n for n in sorted(shipped()) if shipped()[n].dataset == "cifar10"])
+def test_predict_photos_with_shipped_weights(capsys, name):
+    """``classicnets predict`` on real CIFAR-10 test photos (the first of each class's folder): its
+    top class is the one the model gives the same image through ``create_model``, and right for most."""
+    from classicnets.cli import main
+    from classicnets.train import predict
+
+    folder = DATA / "cifar10" / "test"
+    if not folder.is_dir():
+        pytest.skip(f"CIFAR-10 not found in {DATA}")
+    photos = [str(sorted(c.iterdir())[0]) for c in sorted(folder.iterdir())]
+    assert main(["predict", name, *photos, "--topk", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    said = [line.split()[-1] for line in lines[1::2]]  # "  97.12%  airplane" under each file's line
+    assert lines[0::2] == photos and said == [top[0][0] for top in predict(name, photos, topk=1)]
+    assert sum(label == Path(p).parent.name for label, p in zip(said, photos, strict=True)) >= 7  # of 10
+
+
 def test_onnx_file_carries_the_preprocessing(tmp_path):
     import json
 

@@ -29,6 +29,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from classicnets import create_model
+from classicnets.weights import shipped
 from classicnets.cli import main
 from classicnets.data import DataWarning, discovery, load_dataset, load_image
 from classicnets.errors import DataError
@@ -264,7 +265,7 @@ BAD_INPUT = [  # (case, argv, the message says); placeholders are made by `place
     ("predict-not-an-image", ["predict", "{run}", "{file}"], "cannot read image {file}: cannot identify image file"),
     ("predict-not-a-run", ["predict", "{empty}", "{image}"], "no best.safetensors or last.safetensors in {empty}"),
     ("predict-model-without-shipped-weights", ["predict", "resnet32", "{image}"],
-     "classicnets ships no pretrained weights for 'resnet32' (it has: lenet5, lenet5_modern, resnet20)"),
+     f"classicnets ships no pretrained weights for 'resnet32' (it has: {', '.join(sorted(shipped()))})"),
     ("resume-not-a-run", ["train", "--resume", "{empty}"], "no training state at {empty}/last.state.pt"),
     ("predict-weights-of-another-model", ["predict", "{foreign}", "{image}"], "do not fit lenet5_modern"),
     ("predict-edited-metadata", ["predict", "{edited}", "{image}"], "cannot rebuild lenet5_modern from its metadata"),

@@ -55,9 +55,9 @@ DATASET = "cifar10"
 DEPTHS = (20, 56)
 NETWORKS = tuple(f"{kind}{d}" for d in DEPTHS for kind in ("plain", "resnet"))
 # Training time of each network with RECIPE on 2 CPU cores with AVX512-BF16 (about three times as
-# long without bf16 units): ResNet-20 as measured for the shipped run; the others from their first
-# epochs' rates on that CPU (docs/results.md), until their runs end.
-HOURS = {"plain20": 2.4, "resnet20": 2.5, "plain56": 5.4, "resnet56": 5.4}
+# long without bf16 units): ResNet-20 and ResNet-56 as measured for the shipped runs; the plain ones
+# from the sweep's rates on that CPU (docs/results.md, section 1b), until their runs end.
+HOURS = {"plain20": 2.4, "resnet20": 2.5, "plain56": 5.8, "resnet56": 5.8}
 TIME_HELP = ", ".join(f"{n} about {h:g} h" for n, h in HOURS.items())
 
 
