@@ -17,16 +17,14 @@ Against the real ``classicnets serve`` process (a fresh cache folder: a cold sta
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
-from serve_latency import seven  # the same drawn 7 (benchmarks/ is this script's folder)
+from serve_latency import (
+    seven,  # the same drawn 7 (benchmarks/ is this script's folder)
+)
+from serve_process import served
 
 
 def ms(client: httpx.Client, method: str, path: str, **kw: object) -> float:
@@ -65,18 +63,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=40, help="requests of each kind per round")
     ap.add_argument("--data-dir", default="../shared/data")
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder = Path(tempfile.mkdtemp())
-    log = folder / "serve.log"
-    with open(log, "w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "classicnets", "serve", "--port", str(port), "--data-dir",
-                                   args.data_dir, "--cache-dir", str(folder / "cache")], stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        while "explorer at" not in log.read_text():
-            time.sleep(0.1)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
+    with served(args.data_dir) as (url, _):
+        with httpx.Client(base_url=url, timeout=600) as client:
             ms(client, "GET", "/api/why/ratios")  # waits for the warm-up the server starts at launch
             cold = ms(client, "GET", f"/api/live/estimate?network={args.network}&steps={args.steps}")
             warm = [ms(client, "GET", f"/api/live/estimate?network={args.network}&steps={args.steps}") for _ in range(20)]
@@ -107,11 +95,6 @@ def main() -> None:
         for label, e in (("before any job, from the timed step", estimate), ("at its start, from the 20-iteration job", job["estimate"])):
             print(f"the job took {took:.0f} s; the page's estimate {label}: {e['seconds']:.0f} s (took/estimate "
                   f"{took / e['seconds']:.2f}x; {e['source']})")
-    finally:
-        server.terminate()
-        server.wait(30)
-    if "Traceback" in log.read_text():
-        print("the server printed a traceback:\n" + log.read_text()[-2000:])
 
 
 if __name__ == "__main__":

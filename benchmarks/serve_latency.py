@@ -20,19 +20,16 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import re
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
 from PIL import Image
+
+# a sibling script (benchmarks/ is on the path when run as one)
+from serve_process import served
 
 
 def seven() -> bytes:
@@ -63,18 +60,7 @@ def main() -> None:
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--data-dir", default="../shared/data")
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = Path(tempfile.mkdtemp()) / "serve.log"
-    with open(log, "w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "classicnets", "serve", "--port", str(port),
-                                   "--data-dir", args.data_dir, "--cache-dir", str(log.parent / "cache")],
-                                  stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        while "explorer at" not in log.read_text():
-            time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}"
+    with served(args.data_dir, stop_timeout=10) as (url, _):
         body = seven()
         with httpx.Client(base_url=url, timeout=300) as client:
             for path in ("/api/why/gradients", "/api/why/ratios", "/api/why/removals"):
@@ -114,11 +100,6 @@ def main() -> None:
         print(f"draw request, 8 clients at once: {percentiles([ms for ms, _ in results])}; errors {errors}; "
               f"{len(results) / wall:.0f} requests/s")  # fmt: skip
         page_loads(url, args.chromium)
-    finally:
-        server.terminate()
-        server.wait(10)
-    if re.search("Traceback", log.read_text()):
-        print("the server printed a traceback:\n" + log.read_text()[-2000:])
 
 
 def page_loads(url: str, chromium: str) -> None:

@@ -28,9 +28,6 @@ import os
 import random
 import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -42,6 +39,7 @@ import httpx
 from serve_latency import (
     seven,  # a sibling script: benchmarks/ is on the path when run as one
 )
+from serve_process import served
 
 MODELS = ("lenet5", "alexnet", "vgg16", "resnet20", "resnet56")
 TIMEOUT = 120.0
@@ -137,20 +135,7 @@ def main() -> None:
     ap.add_argument("--idle", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    tmp = Path(tempfile.mkdtemp())
-    log = tmp / "serve.log"
-    with open(log, "w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "classicnets", "serve", "--port", str(port), "--data-dir",
-                                   args.data_dir, "--cache-dir", str(tmp / "cache")], stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        while "explorer at" not in log.read_text():
-            if server.poll() is not None:
-                raise SystemExit(f"classicnets serve did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
+    with served(args.data_dir, stop_timeout=10) as (url, server):
         print(f"machine: {os.cpu_count()} CPUs; server: classicnets serve, cold start (empty cache folder)")
         rss = {"start": rss_mb(server.pid)}
         waited = with_idle_connections(url, args.idle)
@@ -174,11 +159,6 @@ def main() -> None:
             print(f"{endpoint:<38} {len(loaded[endpoint]):>8} {len(loaded[endpoint]) - len(ok):>6} {p50:>8.0f} "
                   f"{p99:>8.0f} {top:>8.0f} {base:>12.1f} {p50 / base:>6.1f}")  # fmt: skip
         print("server memory (VmRSS): " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items()))
-    finally:
-        server.terminate()
-        server.wait(10)
-    if "Traceback" in log.read_text():
-        print("the server printed a traceback:\n" + log.read_text()[-2000:])
 
 
 if __name__ == "__main__":

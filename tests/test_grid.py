@@ -155,6 +155,21 @@ def test_the_full_length_figure_draws_both_panels_from_run_folders(tmp_path: Pat
     assert again["networks"] == results["networks"]
 
 
+def test_the_full_length_figure_takes_a_folder_that_classicnets_train_made(tmp_path: Path) -> None:
+    """The deep end trains each network with `classicnets train NAME --recipe resnet-cifar-fast` (issue
+    #32, inflight/): such a folder is the figure's own plan, so `--run NAME=FOLDER` reads it back
+    instead of refusing it; eager or compiled is the machine's choice, not the plan's."""
+    from classicnets.experiments.grid import plan_differences, saved_config
+
+    folder = tmp_path / "plain20-digits"
+    assert main(["train", "plain20", "--dataset", "digits", "--recipe", "resnet-cifar-fast", "--subset", "256", "--epochs",
+                 "2", "--out", str(folder), "--no-compile", "--device", "cpu", "--no-progress"]) == 0  # fmt: skip
+    cfg = FullLengthConfig(dataset="digits", subset=256, epochs=2, compile=True, runs={"plain20": str(folder)})
+    assert plan_differences(saved_config(folder), cfg.plan("plain20", folder)) == []
+    other = FullLengthConfig(dataset="digits", subset=256, epochs=3)  # a longer plan is another plan
+    assert plan_differences(saved_config(folder), other.plan("plain20", folder)) == ["epochs 2 (now 3)"]
+
+
 def test_the_full_length_figure_refuses_a_run_of_another_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     other = tmp_path / "other"
     train(make_config("plain20", "digits", str(other), recipe="resnet-cifar", iterations=2, threads=1, progress=False,

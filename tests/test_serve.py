@@ -173,6 +173,7 @@ def test_why_ratios_come_from_the_shipped_weights(client: TestClient) -> None:
     body = client.get("/api/why/ratios").json()
     deepest = why.trained("resnet")  # ResNet-56 once it ships, ResNet-20 before
     assert body["model"] == deepest and deepest in shipped()
+    assert f"the shipped {deepest} ({shipped()[deepest].recipe}, {100 * shipped()[deepest].test_error:.2f}% error" in body["weights"]
     assert len(body["blocks"]) == (int(deepest.removeprefix("resnet")) - 2) // 2  # 9 blocks for 20 layers, 27 for 56
     assert all(b["ratio"] > 0 for b in body["blocks"])
     assert [b["shortcut"] for b in body["blocks"]].count("zero-pad") == 2  # option A where the shape changes

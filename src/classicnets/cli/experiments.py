@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -47,15 +49,29 @@ def _command_line(argv: list[str] | None = None) -> str:
     return "classicnets " + shlex.join(words)
 
 
-def cmd_degradation(args: argparse.Namespace) -> int:
-    cfg = DegradationConfig(**given(args, DegradationConfig))
-    results = run_degradation(cfg, command=_command_line())
-    if isinstance(results, Stopped):
-        return print_grid_stopped(results)
+Report = Callable[[Any, dict[str, Any]], None]  # an experiment's config and results -> what it prints
+
+
+def _trains(config: type, run: Callable[..., Any], report: Report) -> Callable[[argparse.Namespace], int]:
+    """The command of an experiment that trains: its config from the options, the run (what is
+    missing of its grid), then ``report`` of the results, or the line saying where the segment
+    stopped."""
+
+    def command(args: argparse.Namespace) -> int:
+        cfg = config(**given(args, config))
+        results = run(cfg, command=_command_line())
+        if isinstance(results, Stopped):
+            return print_grid_stopped(results)
+        report(cfg, results)
+        return 0
+
+    return command
+
+
+def report_degradation(cfg: DegradationConfig, results: dict[str, Any]) -> None:
     for sentence in [*results["trend"]["sentences"], *results["verdict"]["sentences"]]:
         print(sentence)
     print(f"wrote {cfg.out}/results.json, report.md, degradation.png")
-    return 0
 
 
 def print_grid_stopped(stopped: Stopped) -> int:
@@ -70,23 +86,14 @@ def print_grid_stopped(stopped: Stopped) -> int:
     return 0 if stopped.signal is None else 128 + stopped.signal
 
 
-def cmd_full_length(args: argparse.Namespace) -> int:
-    cfg = FullLengthConfig(**given(args, FullLengthConfig))
-    results = run_full_length(cfg, command=_command_line())
-    if isinstance(results, Stopped):
-        return print_grid_stopped(results)
+def report_full_length(cfg: FullLengthConfig, results: dict[str, Any]) -> None:
     print(results["claim"])
     for sentence in results["sentences"]:
         print(sentence)
     print(f"wrote {cfg.out}/results.json, report.md, full-length.png")
-    return 0
 
 
-def cmd_live_budget(args: argparse.Namespace) -> int:
-    cfg = LiveBudgetConfig(**given(args, LiveBudgetConfig))
-    results = run_live_budget(cfg, command=_command_line())
-    if isinstance(results, Stopped):
-        return print_grid_stopped(results)
+def report_live_budget(cfg: LiveBudgetConfig, results: dict[str, Any]) -> None:
     table = Table(title=f"{cfg.deep} minus {cfg.shallow}: training error over {len(cfg.seeds)} seeds (points)")
     for col in ("iteration", "gap of the means", "spread of the seeds", "visible"):
         table.add_column(col)
@@ -95,7 +102,6 @@ def cmd_live_budget(args: argparse.Namespace) -> int:
     console().print(table)
     print(results["sentence"])
     print(f"wrote {cfg.out}/results.json")
-    return 0
 
 
 def cmd_identity(args: argparse.Namespace) -> int:
@@ -122,7 +128,7 @@ def cmd_why(args: argparse.Namespace) -> int:
         table.add_row(name, f"{convs[0]:.3g}", f"{convs[len(convs) // 2]:.3g}", f"{convs[-1]:.3g}", f"{max(convs) / min(convs):,.1f}")
     console().print(table)
     r, d = lab.ratios(), lab.removals()
-    table = Table(title=f"shipped {r['model']} ({r['weights']}): each block, {d['images']} test images for the accuracy")
+    table = Table(title=f"{r['weights']}: each block, {d['images']} test images for the accuracy")
     for col in ("block", "shortcut", "||F(x)|| / ||shortcut(x)||", "accuracy without it"):
         table.add_column(col)
     for ratio, removal in zip(r["blocks"], d["resnet"]["blocks"], strict=True):
@@ -130,7 +136,7 @@ def cmd_why(args: argparse.Namespace) -> int:
     console().print(table)
     plain = d["plain"]
     if plain is not None:
-        table = Table(title=f"shipped {plain['model']} ({plain['weights']}): each block passed around, {d['images']} test images")
+        table = Table(title=f"{plain['weights']}: each block passed around, {d['images']} test images")
         for col in ("block", "passed around by", "accuracy without it"):
             table.add_column(col)
         for removal in plain["blocks"]:
@@ -141,11 +147,7 @@ def cmd_why(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lenet_ablation(args: argparse.Namespace) -> int:
-    cfg = AblationConfig(**given(args, AblationConfig))
-    results = run_lenet_ablation(cfg, command=_command_line())
-    if isinstance(results, Stopped):
-        return print_grid_stopped(results)
+def report_lenet_ablation(cfg: AblationConfig, results: dict[str, Any]) -> None:
     table = Table(title=f"LeNet-5 on {cfg.dataset}: test error over {len(cfg.seeds)} seeds")
     for col in ("variant", "test error (mean +- std)", "val error"):
         table.add_column(col)
@@ -153,7 +155,6 @@ def cmd_lenet_ablation(args: argparse.Namespace) -> int:
         table.add_row(name, f"{r['test_error_mean']:.2%} +- {r['test_error_std']:.2%}", f"{r['val_error_mean']:.2%}")
     console().print(table)
     print(f"wrote {cfg.out}/results.json, report.md")
-    return 0
 
 
 GROUPS = {"plan": "what to train", "data": "data", "run": "run"}
@@ -171,7 +172,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     esub = exp.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
 
     p = _experiment(esub, "degradation", DegradationConfig, help="plain vs residual nets at several depths (He et al. Fig. 6)")
-    p.set_defaults(func=cmd_degradation)
+    p.set_defaults(func=_trains(DegradationConfig, run_degradation, report_degradation))
 
     p = _experiment(
         esub, "full-length", FullLengthConfig,
@@ -181,7 +182,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"training error against depth. Time on 2 CPU cores with AVX512-BF16: {FULL_LENGTH_TIME}; about three "
         "times as long without bf16 units. Carry it over sittings with --stop-after.",
     )  # fmt: skip
-    p.set_defaults(func=cmd_full_length)
+    p.set_defaults(func=_trains(FullLengthConfig, run_full_length, report_full_length))
 
     p = _experiment(
         esub, "live-budget", LiveBudgetConfig,
@@ -192,7 +193,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "the seed-to-seed spread. About 9 min at the defaults on 2 CPU cores with AVX512-BF16 "
         "(measured 2026-12-07).",
     )  # fmt: skip
-    p.set_defaults(func=cmd_live_budget)
+    p.set_defaults(func=_trains(LiveBudgetConfig, run_live_budget, report_live_budget))
 
     p = esub.add_parser("identity", help="what a block returns when its last W and b are zero")
     p.add_argument("--no-bn", action="store_true", help="blocks without batch norm (zero the conv's W and b)")
@@ -203,4 +204,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_why)
 
     p = _experiment(esub, "lenet-ablation", AblationConfig, help="LeNet-5: average vs max pooling, tanh vs ReLU")
-    p.set_defaults(func=cmd_lenet_ablation)
+    p.set_defaults(func=_trains(AblationConfig, run_lenet_ablation, report_lenet_ablation))

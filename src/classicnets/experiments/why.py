@@ -38,7 +38,7 @@ from torch import nn
 from ..data import ImageData, load_dataset, preprocess
 from ..errors import DataError, DataNotFoundError
 from ..factory import create_model
-from ..models.resnet import PadShortcut, ResidualBlock
+from ..models.resnet import PadShortcut, ResidualBlock, path_of
 from ..weights import shipped
 
 
@@ -119,8 +119,7 @@ def bypass(block: ResidualBlock) -> nn.Module | None:
 
 def bypass_path(block: ResidualBlock) -> str:
     """``bypass`` in words: "identity", "zero-pad" (option A) or "projection" (W_s)."""
-    around = bypass(block)
-    return "identity" if around is None else "zero-pad" if isinstance(around, PadShortcut) else "projection"
+    return path_of(bypass(block))
 
 
 @contextlib.contextmanager
@@ -363,6 +362,12 @@ class WhyLab:
             raise DataError(f"no trained CIFAR-10 {family} network ships with this copy of classicnets")
         return name, create_model(name, pretrained=True).eval()
 
+    @staticmethod
+    def _weights(name: str) -> str:
+        """Which weights answered, in words a reader can check against the manifest."""
+        w = shipped()[name]
+        return f"the shipped {name} ({w.recipe}, {100 * w.test_error:.2f}% error on all 10,000 test images)"
+
     def ratios(self) -> dict[str, Any]:
         return self._cached("ratios", self._ratios)
 
@@ -370,7 +375,7 @@ class WhyLab:
         name, model = self._trained("resnet")
         x, _ = self.batch(RATIO_IMAGES, model.pretrained_cfg.mean, model.pretrained_cfg.std)
         rows = [asdict(r) for r in residual_ratios(model, x)]
-        return {"model": name, "weights": model.pretrained_cfg.weights, "images": RATIO_IMAGES, "blocks": rows,
+        return {"model": name, "weights": self._weights(name), "images": RATIO_IMAGES, "blocks": rows,
                 "sentences": ratio_sentences(name, rows)}  # fmt: skip
 
     def removals(self) -> dict[str, Any]:
@@ -393,7 +398,7 @@ class WhyLab:
         name, model = self._trained(family)
         x, y = self.batch(REMOVAL_IMAGES, model.pretrained_cfg.mean, model.pretrained_cfg.std)
         full, rows = drop_blocks(model, x, y)
-        return {"model": name, "weights": model.pretrained_cfg.weights, "accuracy": full,
+        return {"model": name, "weights": self._weights(name), "accuracy": full,
                 "blocks": [asdict(r) for r in rows]}  # fmt: skip
 
 

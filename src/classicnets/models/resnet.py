@@ -88,6 +88,14 @@ def _norm(channels: int, batch_norm: bool) -> nn.Module:
     return nn.BatchNorm2d(channels) if batch_norm else nn.Identity()
 
 
+def path_of(shortcut: nn.Module | None) -> str:
+    """What carries a[l] around F, in words: "identity" (None), "zero-pad" (option A's
+    ``PadShortcut``) or "projection" (a 1x1 convolution W_s)."""
+    if shortcut is None:
+        return "identity"
+    return "zero-pad" if isinstance(shortcut, PadShortcut) else "projection"
+
+
 class ResidualBlock(nn.Module):
     """``a[l+2] = relu(F(a[l]) + shortcut(a[l]))``, or ``relu(F(a[l]))`` when the block is plain
     (``shortcut_kind`` None). Subclasses build F (``residual_branch``) and name its last layers
@@ -126,11 +134,7 @@ class ResidualBlock(nn.Module):
     def shortcut_path(self) -> str:
         """The shortcut in words: "none" (plain), "identity", "zero-pad" (option A where the shape
         changes) or "projection" (a 1x1 convolution W_s)."""
-        if not self.residual:
-            return "none"
-        if self.downsample is None:
-            return "identity"
-        return "zero-pad" if isinstance(self.downsample, PadShortcut) else "projection"
+        return path_of(self.downsample) if self.residual else "none"
 
     def zero_init_last(self, bias: float = 0.0) -> None:
         """Make F's last layer output ``bias`` everywhere: W[l+2] = 0 (the last BN's gamma, or the

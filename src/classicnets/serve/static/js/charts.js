@@ -98,7 +98,8 @@ export function lineChart({ series, width = 520, height = 300, xLabel = "", yLab
   return numbers(root);
 }
 
-// bars: [{label, value, color}]; one bar per label, an optional dashed reference line
+// bars: [{label, value, color}]; one bar per label, an optional dashed reference line;
+// labels: true (under every bar), false, or (bar, i) => whether this bar is labelled
 export function barChart({ bars, width = 520, height = 260, yLabel = "", yFormat = (v) => v, yMax = null, ref = null, labels = true, alt = null }) {
   const m = { left: 58, right: 12, top: 14, bottom: 54 };
   const root = chartRoot(width, height, alt || `${yLabel}: ${bars.map((b) => `${b.label} ${yFormat(b.value)}`).join(", ")}.`);
@@ -115,7 +116,7 @@ export function barChart({ bars, width = 520, height = 260, yLabel = "", yFormat
     const x = m.left + i * step + step * 0.15;
     root.append(svg("rect", { x, y: sy(b.value), width: step * 0.7, height: Math.max(0, m.top + H - sy(b.value)),
                               fill: b.color, "data-bar": b.label }, svg("title", {}, `${b.label}: ${yFormat(b.value)}`)));
-    if (labels) root.append(svg("text", { x: x + step * 0.35, y: m.top + H + 14, "text-anchor": "end", class: "tick",
+    if (labels === true || (labels && labels(b, i))) root.append(svg("text", { x: x + step * 0.35, y: m.top + H + 14, "text-anchor": "end", class: "tick",
                                           transform: `rotate(-35 ${x + step * 0.35} ${m.top + H + 14})` }, b.label));
   });
   if (ref) {

@@ -21,10 +21,14 @@ function renderGradients(g) {
       `The classifier (fc) is left out of the chart, on another scale: ${fc}.` }));
 }
 
+// Under a short chart every bar is labelled; under a deep network's, each stage's block 0, 3, 6, ...
+const everyThird = (bars) => (bars.length <= 12 ? true : (b) => Number(b.label.split(".").pop()) % 3 === 0);
+const trimmed = (v) => String(+v.toFixed(2));  // 0.25, 0.5, 1
+
 function renderRatios(r) {
   const bars = r.blocks.map((b) => ({ label: b.block, value: b.ratio, color: b.shortcut === "identity" ? "#2166ac" : "#92c5de" }));
-  $("#why-ratios").replaceChildren(barChart({ bars, yLabel: "||F(x)|| / ||shortcut(x)||", yFormat: (v) => v.toFixed(1),
-    ref: { value: 1, label: "F(x) as large as x" }, labels: bars.length <= 12,
+  $("#why-ratios").replaceChildren(barChart({ bars, yLabel: "||F(x)|| / ||shortcut(x)||", yFormat: trimmed,
+    ref: { value: 1, label: "F(x) as large as x" }, labels: everyThird(bars),
     alt: `||F(x)|| / ||shortcut(x)|| of each block of ${r.model}: ${r.blocks.map((b) => `${b.block} ${b.ratio.toFixed(2)}`).join(", ")}.` }));
   $("#why-ratios-text").replaceChildren(...r.sentences.map((t) => el("p", { text: t })),
     el("p", { class: "muted", text: `Weights: ${r.weights}; ${r.images} test images; light bars: the blocks where the shape changes (option A).` }));
@@ -36,7 +40,7 @@ function removalChart(d, net) {
   const [main, light] = net.model.startsWith("plain") ? ["#b2182b", "#f4a582"] : ["#2166ac", "#92c5de"];
   const bars = net.blocks.map((b) => ({ label: b.block, value: b.accuracy, color: b.shortcut === "identity" ? main : light }));
   return barChart({ bars, width: 760, yLabel: `accuracy of ${net.model}`, yMax: 1, yFormat: (v) => `${Math.round(100 * v)}%`,
-    ref: { value: net.accuracy, label: `whole ${net.model}: ${fmtPct(net.accuracy)} of ${d.images} test images` }, labels: bars.length <= 12,
+    ref: { value: net.accuracy, label: `whole ${net.model}: ${fmtPct(net.accuracy)} of ${d.images} test images` }, labels: everyThird(bars),
     alt: `Accuracy of ${net.model} on ${d.images} test images with each block removed: ${net.blocks.map((b) => `${b.block} ${fmtPct(b.accuracy)}`).join(", ")}; whole network ${fmtPct(net.accuracy)}.` });
 }
 
